@@ -1,0 +1,241 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/cached/cached/node"
+	"github.com/cached/cached/node/store"
+	"github.com/cached/cached/protocol/resp"
+)
+
+// config is everything cached is started with.
+type config struct {
+	node     node.Config
+	resp     resp.Config
+	logLevel slog.Level
+	logJSON  bool
+	// settings are the raw values by name, for CONFIG GET.
+	settings map[string]string
+}
+
+// setting is one configuration value: its redis.conf-style name (also the
+// flag name, the YAML key, and CACHED_<NAME> in the environment), its
+// default, its help, and how it applies to the config.
+type setting struct {
+	name  string
+	def   string
+	usage string
+	apply func(c *config, v string) error
+}
+
+var settings = []setting{
+	{"bind", "127.0.0.1", "address to listen on for Redis clients", func(c *config, v string) error {
+		if v != "" && net.ParseIP(v) == nil && v != "localhost" {
+			return errors.New("not an IP address")
+		}
+		return nil
+	}},
+	{"port", "6379", "TCP port for Redis clients (0 picks a free port)", func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 65535 {
+			return errors.New("must be a port number 0..65535")
+		}
+		return nil
+	}},
+	{"maxmemory", "0", "memory limit for data, e.g. 100mb or 2gb (0: no limit)", func(c *config, v string) error {
+		n, err := resp.ParseMemory(v)
+		c.node.Store.MaxMemory = n
+		return err
+	}},
+	{"maxmemory-policy", "allkeys-lfu", "what to evict at maxmemory: noeviction, allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, volatile-ttl, volatile-random", func(c *config, v string) error {
+		p, err := store.ParsePolicy(strings.ToLower(v))
+		c.node.Store.Policy = p
+		return err
+	}},
+	{"maxmemory-samples", "5", "keys sampled per eviction (1..64)", func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 64 {
+			return errors.New("must be an integer 1..64")
+		}
+		c.node.Store.Samples = n
+		return nil
+	}},
+	{"requirepass", "", "password clients must AUTH with (empty: none)", func(c *config, v string) error {
+		c.resp.RequirePass = v
+		return nil
+	}},
+	{"maxclients", "10000", "maximum simultaneous client connections", func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return errors.New("must be a positive integer")
+		}
+		c.resp.MaxClients = n
+		return nil
+	}},
+	{"timeout", "0", "close clients idle for this many seconds (0: never)", func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return errors.New("must be a non-negative number of seconds")
+		}
+		c.resp.IdleTimeout = time.Duration(n) * time.Second
+		return nil
+	}},
+	{"proto-max-bulk-len", "512mb", "largest bulk string a client may send", func(c *config, v string) error {
+		n, err := resp.ParseMemory(v)
+		if err == nil && (n < 1 || n > 1<<40) {
+			err = errors.New("must be between 1 byte and 1tb")
+		}
+		c.resp.Limits.MaxBulkLen = int(n)
+		return err
+	}},
+	{"client-query-buffer-limit", "1gb", "most unprocessed input buffered per client", func(c *config, v string) error {
+		n, err := resp.ParseMemory(v)
+		if err == nil && (n < 1<<20 || n > 1<<40) {
+			err = errors.New("must be between 1mb and 1tb")
+		}
+		c.resp.Limits.MaxQueryBuffer = int(n)
+		return err
+	}},
+	{"loglevel", "info", "log level: debug, info, warn, error (or Redis's verbose, notice, warning)", func(c *config, v string) error {
+		switch strings.ToLower(v) {
+		case "debug", "verbose":
+			c.logLevel = slog.LevelDebug
+		case "info", "notice":
+			c.logLevel = slog.LevelInfo
+		case "warn", "warning":
+			c.logLevel = slog.LevelWarn
+		case "error":
+			c.logLevel = slog.LevelError
+		default:
+			return errors.New("must be debug, info, warn or error")
+		}
+		return nil
+	}},
+	{"log-format", "text", "log format: text or json", func(c *config, v string) error {
+		switch v {
+		case "text", "json":
+			c.logJSON = v == "json"
+			return nil
+		}
+		return errors.New("must be text or json")
+	}},
+}
+
+// flagError is a command-line error the flag package has already reported.
+type flagError struct{ error }
+
+// envName returns the environment variable for a setting: CACHED_ and the
+// name in upper case with '-' as '_'.
+func envName(name string) string {
+	return "CACHED_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// loadConfig builds the configuration from, in increasing precedence, the
+// defaults, the YAML file named by --config (or CACHED_CONFIG), CACHED_*
+// variables, and flags. Errors name the setting and where its value came from.
+func loadConfig(args []string, lookupEnv func(string) (string, bool), stderr io.Writer) (*config, error) {
+	fs := flag.NewFlagSet("cached", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	values := make(map[string]*string, len(settings))
+	for _, s := range settings {
+		values[s.name] = fs.String(s.name, s.def, s.usage+" (env "+envName(s.name)+")")
+	}
+	file := fs.String("config", "", "YAML file of settings, keys as the flag names (env CACHED_CONFIG)")
+	if err := fs.Parse(args); err != nil {
+		return nil, flagError{err}
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+
+	raw := make(map[string]string, len(settings))
+	source := make(map[string]string, len(settings))
+	for _, s := range settings {
+		raw[s.name], source[s.name] = s.def, "default"
+	}
+	if *file == "" {
+		*file, _ = lookupEnv("CACHED_CONFIG")
+	}
+	if *file != "" {
+		fromFile, err := readConfigFile(*file)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range fromFile {
+			raw[k], source[k] = v, "config file "+*file
+		}
+	}
+	for _, s := range settings {
+		if v, ok := lookupEnv(envName(s.name)); ok {
+			raw[s.name], source[s.name] = v, "environment "+envName(s.name)
+		}
+	}
+	fs.Visit(func(f *flag.Flag) {
+		if _, ok := values[f.Name]; ok {
+			raw[f.Name], source[f.Name] = f.Value.String(), "flag --"+f.Name
+		}
+	})
+
+	c := &config{node: node.DefaultConfig(), resp: resp.DefaultConfig(), settings: raw}
+	for _, s := range settings {
+		if err := s.apply(c, raw[s.name]); err != nil {
+			return nil, fmt.Errorf("invalid %s %q (from %s): %v", s.name, raw[s.name], source[s.name], err)
+		}
+	}
+	c.resp.Addr = net.JoinHostPort(raw["bind"], raw["port"])
+	c.resp.Settings = map[string]string{"bind": raw["bind"], "port": raw["port"]}
+	if *file != "" {
+		c.resp.Settings["config-file"] = *file
+	}
+	return c, nil
+}
+
+// readConfigFile reads a flat YAML map of setting names to scalar values.
+func readConfigFile(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config file: %w", err)
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("config file %s: %v", path, err)
+	}
+	known := make(map[string]bool, len(settings))
+	for _, s := range settings {
+		known[s.name] = true
+	}
+	out := make(map[string]string, len(m))
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if !known[k] {
+			return nil, fmt.Errorf("config file %s: unknown setting %q", path, k)
+		}
+		switch v := m[k].(type) {
+		case string:
+			out[k] = v
+		case int, int64, uint64, float64, bool:
+			out[k] = fmt.Sprint(v)
+		case nil:
+			out[k] = ""
+		default:
+			return nil, fmt.Errorf("config file %s: setting %q must be a scalar", path, k)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,95 @@
+// Command cached runs a cache node that speaks the Redis protocol.
+//
+// Settings come from flags, CACHED_* environment variables and an optional
+// YAML file (see -help); run with no arguments it serves 127.0.0.1:6379.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/cached/cached/node"
+	"github.com/cached/cached/protocol/resp"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.LookupEnv, os.Stderr); err != nil {
+		if !errors.Is(err, errUsage) {
+			fmt.Fprintln(os.Stderr, "cached:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+// errUsage: the flags were wrong and the flag package already said why.
+var errUsage = errors.New("usage")
+
+// run starts a node and its RESP server and serves until ctx ends or a
+// SIGINT/SIGTERM arrives.
+func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stderr io.Writer) error {
+	cfg, err := loadConfig(args, lookupEnv, stderr)
+	if err != nil {
+		var fe flagError
+		if errors.As(err, &fe) {
+			return errUsage
+		}
+		return err
+	}
+	logger := newLogger(stderr, cfg)
+	cfg.node.Logger = logger
+	cfg.resp.Logger = logger
+	cfg.resp.Version = version
+	limitHeap(cfg.node.Store.MaxMemory)
+
+	n, err := node.New(cfg.node)
+	if err != nil {
+		return err
+	}
+	srv, err := resp.New(cfg.resp, n)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := n.Start(ctx); err != nil {
+		return err
+	}
+	if err := srv.Start(ctx); err != nil {
+		n.Close()
+		return err
+	}
+	logger.Info("cached ready", "version", version, "addr", srv.Addr().String(),
+		"maxmemory", cfg.node.Store.MaxMemory, "maxmemory_policy", cfg.node.Store.Policy.String())
+	<-ctx.Done()
+	logger.Info("shutting down")
+	return errors.Join(srv.Close(), n.Close())
+}
+
+// limitHeap tells the Go runtime to collect harder as the heap nears the
+// data limit, so RSS stays near maxmemory instead of growing to twice the
+// live heap (GOGC=100). The headroom covers buffers and runtime overhead.
+// An explicit GOMEMLIMIT wins.
+func limitHeap(maxMemory int64) {
+	if maxMemory <= 0 || os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	debug.SetMemoryLimit(maxMemory + maxMemory/4 + 32<<20)
+}
+
+func newLogger(w io.Writer, cfg *config) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.logLevel}
+	if cfg.logJSON {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

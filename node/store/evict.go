@@ -1,0 +1,174 @@
+package store
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// Policy is a maxmemory-policy: what to evict when memory is full.
+type Policy uint32
+
+// Eviction policies, with Redis's names. The LRU and LFU policies are
+// approximated by sampling, as in Redis.
+const (
+	NoEviction Policy = iota
+	AllKeysLRU
+	AllKeysLFU
+	AllKeysRandom
+	VolatileLRU
+	VolatileLFU
+	VolatileTTL
+	VolatileRandom
+)
+
+var policyNames = [...]string{
+	NoEviction:     "noeviction",
+	AllKeysLRU:     "allkeys-lru",
+	AllKeysLFU:     "allkeys-lfu",
+	AllKeysRandom:  "allkeys-random",
+	VolatileLRU:    "volatile-lru",
+	VolatileLFU:    "volatile-lfu",
+	VolatileTTL:    "volatile-ttl",
+	VolatileRandom: "volatile-random",
+}
+
+// String returns the policy's redis.conf name.
+func (p Policy) String() string {
+	if int(p) < len(policyNames) {
+		return policyNames[p]
+	}
+	return fmt.Sprintf("policy(%d)", uint32(p))
+}
+
+// ParsePolicy parses a redis.conf policy name.
+func ParsePolicy(name string) (Policy, error) {
+	for p, n := range policyNames {
+		if n == name {
+			return Policy(p), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown maxmemory-policy %q", name)
+}
+
+func (p Policy) volatileOnly() bool { return p >= VolatileLRU }
+
+// LFU reports whether p tracks access frequency (OBJECT FREQ).
+func (p Policy) LFU() bool { return p == AllKeysLFU || p == VolatileLFU }
+
+// MaxMemory returns the memory limit in bytes (0: none).
+func (s *Store) MaxMemory() int64 { return s.maxMemory.Load() }
+
+// SetMaxMemory changes the memory limit; the next write evicts down to it.
+func (s *Store) SetMaxMemory(n int64) { s.maxMemory.Store(n) }
+
+// Policy returns the eviction policy.
+func (s *Store) Policy() Policy { return Policy(s.policy.Load()) }
+
+// SetPolicy changes the eviction policy.
+func (s *Store) SetPolicy(p Policy) { s.policy.Store(uint32(p)) }
+
+// Samples returns maxmemory-samples.
+func (s *Store) Samples() int { return int(s.samples.Load()) }
+
+// SetSamples changes maxmemory-samples (1..64).
+func (s *Store) SetSamples(n int) { s.samples.Store(int32(min(max(n, 1), 64))) }
+
+// UsedMemory returns the estimated bytes held by entries.
+func (s *Store) UsedMemory() int64 { return s.used.Load() }
+
+// maxEvictionsPerCall bounds the work one write does on behalf of eviction.
+const maxEvictionsPerCall = 1024
+
+// Reserve makes room before a write, as Redis does before each command that
+// may grow memory: while used memory exceeds maxmemory it evicts by the
+// policy. It returns ErrOOM when it cannot get under the limit (noeviction,
+// or no key the policy may evict).
+func (s *Store) Reserve() error {
+	limit := s.maxMemory.Load()
+	if limit == 0 || s.used.Load() <= limit {
+		return nil
+	}
+	p := s.Policy()
+	if p == NoEviction {
+		return ErrOOM
+	}
+	for n := 0; s.used.Load() > limit; n++ {
+		if n == maxEvictionsPerCall || !s.evictOne(p) {
+			return ErrOOM
+		}
+	}
+	return nil
+}
+
+// evictOne samples keys and deletes the best candidate for p. It reports
+// false when no candidate was found.
+func (s *Store) evictOne(p Policy) bool {
+	samples := s.Samples()
+	now := s.nowMs()
+	clock := s.clock(now)
+	var (
+		best      string
+		bestShard *shard
+		bestSlot  int
+		bestScore = -1.0
+	)
+	// Sample one key from each of several random shards, skipping empty
+	// shards; give up after one pass over all of them.
+	start := rand.IntN(shardCount)
+	for n, found := 0, 0; n < shardCount && found < samples; n++ {
+		sh := &s.shards[(start+n)&(shardCount-1)]
+		sh.mu.RLock()
+		if sh.keys == 0 {
+			sh.mu.RUnlock()
+			continue
+		}
+		off := rand.IntN(slotsPerShard)
+		for j := 0; j < slotsPerShard && found < samples; j++ {
+			i := (off + j) % slotsPerShard
+			if p.volatileOnly() && sh.volatile[i] == 0 {
+				continue
+			}
+			for k, e := range sh.slots[i] {
+				if p.volatileOnly() && e.expireAt == 0 {
+					continue
+				}
+				found++
+				if sc := score(p, e, clock, now); sc > bestScore {
+					best, bestShard, bestSlot, bestScore = k, sh, i, sc
+				}
+				break
+			}
+			if found > 0 && !p.volatileOnly() {
+				break // one sample per shard spreads samples over the key space
+			}
+		}
+		sh.mu.RUnlock()
+	}
+	if bestShard == nil {
+		return false
+	}
+	bestShard.mu.Lock()
+	defer bestShard.mu.Unlock()
+	e := bestShard.slots[bestSlot][best]
+	if e == nil {
+		return true // deleted meanwhile: memory went down anyway
+	}
+	s.removeLocked(bestShard, bestSlot, best, e)
+	s.evicted.Add(1)
+	return true
+}
+
+// score ranks an eviction candidate: higher goes first.
+func score(p Policy, e *entry, clock uint32, now int64) float64 {
+	switch p {
+	case AllKeysLRU, VolatileLRU:
+		return float64(clock - e.access())
+	case AllKeysLFU, VolatileLFU:
+		// Fewer accesses first; among equals, the longer idle.
+		return float64(255-e.freq(clock))*(1<<32) + float64(clock-e.access())
+	case VolatileTTL:
+		return float64(math.MaxInt64 - e.expireAt)
+	}
+	return rand.Float64()
+}

@@ -1,0 +1,320 @@
+// Package store is the local engine of a cache node: typed values grouped by
+// hash slot, absolute expiry (lazy on access plus an active sweep), memory
+// accounting and eviction under a maxmemory limit.
+//
+// All methods are safe for concurrent use. Keys are sharded by slot over
+// independently locked shards, so requests on different cores rarely contend.
+// The store has no network and runs one goroutine of its own (active expiry),
+// started by Start and stopped by Close.
+package store
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cached/cached/ring"
+)
+
+const (
+	shardBits     = 8
+	shardCount    = 1 << shardBits
+	slotsPerShard = ring.SlotCount / shardCount
+)
+
+// MaxStringLen bounds a string value built by APPEND, SETRANGE and the like,
+// as Redis's default proto-max-bulk-len.
+const MaxStringLen = 512 << 20
+
+// Config configures a Store. Start from DefaultConfig.
+type Config struct {
+	// MaxMemory is the limit on used memory in bytes; 0 means no limit.
+	MaxMemory int64
+	// Policy chooses what to evict when MaxMemory is reached.
+	Policy Policy
+	// Samples is how many keys each eviction looks at (maxmemory-samples).
+	Samples int
+	// ExpiryInterval is the period of the active expiry sweep.
+	ExpiryInterval time.Duration
+	// Now returns the current time; tests inject a fake clock.
+	Now func() time.Time
+	// Logger receives the store's rare log lines.
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns the configuration of an unlimited store.
+func DefaultConfig() Config {
+	return Config{
+		Policy:         AllKeysLFU,
+		Samples:        5,
+		ExpiryInterval: 100 * time.Millisecond,
+		Now:            time.Now,
+		Logger:         slog.Default(),
+	}
+}
+
+// Validate reports the first invalid field.
+func (c Config) Validate() error {
+	switch {
+	case c.MaxMemory < 0:
+		return fmt.Errorf("maxmemory: must not be negative, got %d", c.MaxMemory)
+	case c.Policy > VolatileRandom:
+		return fmt.Errorf("maxmemory-policy: unknown policy %d", c.Policy)
+	case c.Samples < 1 || c.Samples > 64:
+		return fmt.Errorf("maxmemory-samples: must be 1..64, got %d", c.Samples)
+	case c.ExpiryInterval <= 0:
+		return errors.New("expiry interval: must be positive")
+	case c.Now == nil:
+		return errors.New("clock: Now must be set")
+	}
+	return nil
+}
+
+// Store is a sharded in-memory key space. Create it with New.
+type Store struct {
+	now    func() time.Time
+	epoch  int64 // Unix ms that access times count from
+	logger *slog.Logger
+
+	maxMemory atomic.Int64
+	policy    atomic.Uint32
+	samples   atomic.Int32
+	used      atomic.Int64 // estimated bytes held by entries
+
+	expired atomic.Int64
+	evicted atomic.Int64
+
+	shards [shardCount]shard
+
+	interval  time.Duration
+	startOnce sync.Once
+	closeOnce sync.Once
+	quit      chan struct{}
+	done      chan struct{}
+}
+
+// shard holds the slots whose number is congruent to its index modulo
+// shardCount. mu guards slots, volatile and keys; hits and misses are atomic.
+type shard struct {
+	mu       sync.RWMutex
+	slots    [slotsPerShard]map[string]*entry
+	volatile [slotsPerShard]int32 // keys with a deadline, per slot
+	keys     int
+	hits     atomic.Int64
+	misses   atomic.Int64
+	_        [64]byte // keep neighbouring shards' hot counters apart
+}
+
+// New returns a store for cfg. It starts no goroutine until Start.
+func New(cfg Config) (*Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Store{
+		now:      cfg.Now,
+		epoch:    cfg.Now().UnixMilli(),
+		logger:   cfg.Logger,
+		interval: cfg.ExpiryInterval,
+		quit:     make(chan struct{}),
+		done:     make(chan struct{}),
+	}
+	if s.logger == nil {
+		s.logger = slog.Default()
+	}
+	s.maxMemory.Store(cfg.MaxMemory)
+	s.policy.Store(uint32(cfg.Policy))
+	s.samples.Store(int32(cfg.Samples))
+	return s, nil
+}
+
+// Start runs the active expiry sweep until Close. Calling it again does nothing.
+func (s *Store) Start() {
+	s.startOnce.Do(func() { go s.expireLoop() })
+}
+
+// Close stops the active expiry sweep and waits for it. It is idempotent and
+// safe to call without Start.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.quit)
+		started := true
+		s.startOnce.Do(func() { started = false })
+		if started {
+			<-s.done
+		}
+	})
+	return nil
+}
+
+// nowMs returns the current Unix time in milliseconds.
+func (s *Store) nowMs() int64 { return s.now().UnixMilli() }
+
+// clock returns the access clock for t: ms since the store's epoch, wrapping.
+func (s *Store) clock(ms int64) uint32 { return uint32(ms - s.epoch) }
+
+// locate returns the shard and slot-map index for key.
+func (s *Store) locate(key []byte) (*shard, int) {
+	slot := ring.Slot(key)
+	return &s.shards[slot&(shardCount-1)], slot >> shardBits
+}
+
+func expired(e *entry, now int64) bool { return e.expireAt != 0 && e.expireAt <= now }
+
+// lookupLocked returns the live entry for key, deleting it if it expired.
+// The shard's write lock must be held.
+func (s *Store) lookupLocked(sh *shard, i int, key []byte, now int64) *entry {
+	e := sh.slots[i][string(key)]
+	if e != nil && expired(e, now) {
+		s.removeLocked(sh, i, string(key), e)
+		s.expired.Add(1)
+		return nil
+	}
+	return e
+}
+
+// insertLocked stores e under k (which must share memory with e.val or be
+// freshly allocated), replacing any existing entry.
+func (s *Store) insertLocked(sh *shard, i int, k string, e *entry) {
+	m := sh.slots[i]
+	if m == nil {
+		m = make(map[string]*entry)
+		sh.slots[i] = m
+	}
+	if old := m[k]; old != nil {
+		s.accountRemoveLocked(sh, i, len(k), old)
+	} else {
+		sh.keys++
+	}
+	m[k] = e
+	if e.expireAt != 0 {
+		sh.volatile[i]++
+	}
+	s.used.Add(entryBytes(len(k), cap(e.val)))
+}
+
+// accountRemoveLocked undoes the accounting of e without touching the map.
+func (s *Store) accountRemoveLocked(sh *shard, i int, klen int, e *entry) {
+	if e.expireAt != 0 {
+		sh.volatile[i]--
+	}
+	s.used.Add(-entryBytes(klen, cap(e.val)))
+}
+
+// removeLocked deletes k, whose entry is e.
+func (s *Store) removeLocked(sh *shard, i int, k string, e *entry) {
+	s.accountRemoveLocked(sh, i, len(k), e)
+	delete(sh.slots[i], k)
+	sh.keys--
+	if len(sh.slots[i]) == 0 {
+		sh.slots[i] = nil // Go maps never shrink: let the GC have this one back
+	}
+}
+
+// setExpireLocked changes e's deadline, keeping the volatile count.
+func setExpireLocked(sh *shard, i int, e *entry, at int64) {
+	switch {
+	case e.expireAt == 0 && at != 0:
+		sh.volatile[i]++
+	case e.expireAt != 0 && at == 0:
+		sh.volatile[i]--
+	}
+	e.expireAt = at
+}
+
+// newEntry returns a string entry for val with a fresh access record.
+func (s *Store) newEntry(key, val []byte, expireAt int64, now int64, extra int) (string, *entry) {
+	k, v := newData(key, val, extra)
+	e := &entry{val: v, expireAt: expireAt, kind: KindString}
+	e.meta.Store(packMeta(s.clock(now), lfuInit))
+	return k, e
+}
+
+// replaceValueLocked gives the existing key a new value, reallocating the key
+// bytes with it so the old value's memory is released.
+func (s *Store) replaceValueLocked(sh *shard, i int, key, val []byte, e *entry, extra int) {
+	k, v := newData(key, val, extra)
+	s.used.Add(entryBytes(len(k), cap(v)) - entryBytes(len(k), cap(e.val)))
+	e.val = v
+	e.kind = KindString
+	sh.slots[i][k] = e // also replaces the map's key header with k
+}
+
+// Stats are the store's counters, as INFO reports them.
+type Stats struct {
+	Keys         int64
+	VolatileKeys int64
+	UsedMemory   int64
+	Hits         int64
+	Misses       int64
+	ExpiredKeys  int64
+	EvictedKeys  int64
+}
+
+// Stats returns a snapshot of the counters.
+func (s *Store) Stats() Stats {
+	st := Stats{
+		UsedMemory:  s.used.Load(),
+		ExpiredKeys: s.expired.Load(),
+		EvictedKeys: s.evicted.Load(),
+	}
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.RLock()
+		st.Keys += int64(sh.keys)
+		for _, v := range sh.volatile {
+			st.VolatileKeys += int64(v)
+		}
+		sh.mu.RUnlock()
+		st.Hits += sh.hits.Load()
+		st.Misses += sh.misses.Load()
+	}
+	return st
+}
+
+// ResetStats zeroes the hit, miss, expiry and eviction counters (CONFIG RESETSTAT).
+func (s *Store) ResetStats() {
+	s.expired.Store(0)
+	s.evicted.Store(0)
+	for i := range s.shards {
+		s.shards[i].hits.Store(0)
+		s.shards[i].misses.Store(0)
+	}
+}
+
+// Len returns the number of keys, including expired keys not yet removed.
+func (s *Store) Len() int {
+	n := 0
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.RLock()
+		n += sh.keys
+		sh.mu.RUnlock()
+	}
+	return n
+}
+
+// Flush deletes every key.
+func (s *Store) Flush() {
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		var freed int64
+		for j, m := range sh.slots {
+			for k, e := range m {
+				freed += entryBytes(len(k), cap(e.val))
+			}
+			sh.slots[j] = nil
+			sh.volatile[j] = 0
+		}
+		sh.keys = 0
+		s.used.Add(-freed)
+		sh.mu.Unlock()
+	}
+}
+
+// Now returns the store's clock in Unix ms. Deadlines given to the store are
+// on this clock.
+func (s *Store) Now() int64 { return s.nowMs() }

@@ -1,0 +1,356 @@
+package store
+
+import (
+	"math"
+	"strconv"
+)
+
+// Get returns the string value of key. The returned slice stays valid and
+// unchanged after the call (values are immutable within their length), so it
+// may be written to a client without a copy. A hit allocates nothing.
+func (s *Store) Get(key []byte) (val []byte, ok bool, err error) {
+	sh, i := s.locate(key)
+	now := s.nowMs()
+	sh.mu.RLock()
+	e := sh.slots[i][string(key)]
+	if e == nil {
+		sh.mu.RUnlock()
+		sh.misses.Add(1)
+		return nil, false, nil
+	}
+	if expired(e, now) {
+		sh.mu.RUnlock()
+		s.expireKey(key, now)
+		sh.misses.Add(1)
+		return nil, false, nil
+	}
+	if e.kind != KindString {
+		sh.mu.RUnlock()
+		return nil, false, ErrWrongType
+	}
+	e.touch(s.clock(now))
+	val = e.val
+	sh.mu.RUnlock()
+	sh.hits.Add(1)
+	return val, true, nil
+}
+
+// expireKey deletes key if it is still expired at now.
+func (s *Store) expireKey(key []byte, now int64) {
+	sh, i := s.locate(key)
+	sh.mu.Lock()
+	s.lookupLocked(sh, i, key, now)
+	sh.mu.Unlock()
+}
+
+// SetCond is the existence condition of a SET.
+type SetCond uint8
+
+// SET conditions.
+const (
+	SetAlways SetCond = iota
+	SetNX             // only if the key does not exist
+	SetXX             // only if the key exists
+)
+
+// SetOptions are SET's options. ExpireAt is an absolute deadline in Unix ms
+// (0: none); KeepTTL keeps the existing deadline instead; Get asks for the
+// old value.
+type SetOptions struct {
+	Cond     SetCond
+	ExpireAt int64
+	KeepTTL  bool
+	Get      bool
+}
+
+// Set stores val under key. It reports whether it wrote (a condition may
+// prevent it) and, with opt.Get, the old value. With opt.Get an old value of
+// another type fails with ErrWrongType and writes nothing.
+func (s *Store) Set(key, val []byte, opt SetOptions) (old []byte, hadOld, written bool, err error) {
+	sh, i := s.locate(key)
+	now := s.nowMs()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := s.lookupLocked(sh, i, key, now)
+	if e != nil && opt.Get {
+		if e.kind != KindString {
+			return nil, false, false, ErrWrongType
+		}
+		old, hadOld = e.val, true
+	}
+	if (opt.Cond == SetNX && e != nil) || (opt.Cond == SetXX && e == nil) {
+		return old, hadOld, false, nil
+	}
+	s.setLocked(sh, i, key, val, e, opt.ExpireAt, opt.KeepTTL, now)
+	return old, hadOld, true, nil
+}
+
+// setLocked writes a string value over e (nil when absent).
+func (s *Store) setLocked(sh *shard, i int, key, val []byte, e *entry, expireAt int64, keepTTL bool, now int64) {
+	if e == nil {
+		k, ne := s.newEntry(key, val, expireAt, now, 0)
+		s.insertLocked(sh, i, k, ne)
+		return
+	}
+	if !keepTTL {
+		setExpireLocked(sh, i, e, expireAt)
+	}
+	s.replaceValueLocked(sh, i, key, val, e, 0)
+	e.meta.Store(packMeta(s.clock(now), lfuInit))
+}
+
+// MSet stores every key/value pair (pairs alternate key, value) atomically:
+// no reader sees some pairs written and others not. With nx it writes only
+// when none of the keys exists and reports whether it wrote.
+func (s *Store) MSet(pairs [][]byte, nx bool) bool {
+	keys := make([][]byte, 0, len(pairs)/2)
+	for j := 0; j < len(pairs); j += 2 {
+		keys = append(keys, pairs[j])
+	}
+	unlock := s.lockKeys(keys)
+	defer unlock()
+	now := s.nowMs()
+	if nx {
+		for _, k := range keys {
+			sh, i := s.locate(k)
+			if s.lookupLocked(sh, i, k, now) != nil {
+				return false
+			}
+		}
+	}
+	for j := 0; j < len(pairs); j += 2 {
+		sh, i := s.locate(pairs[j])
+		e := s.lookupLocked(sh, i, pairs[j], now)
+		s.setLocked(sh, i, pairs[j], pairs[j+1], e, 0, false, now)
+	}
+	return true
+}
+
+// GetDel returns the string value of key and deletes the key.
+func (s *Store) GetDel(key []byte) (val []byte, ok bool, err error) {
+	sh, i := s.locate(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := s.lookupLocked(sh, i, key, s.nowMs())
+	if e == nil {
+		sh.misses.Add(1)
+		return nil, false, nil
+	}
+	if e.kind != KindString {
+		return nil, false, ErrWrongType
+	}
+	s.removeLocked(sh, i, string(key), e)
+	sh.hits.Add(1)
+	return e.val, true, nil
+}
+
+// ExpireChange says how GETEX changes a key's deadline.
+type ExpireChange struct {
+	Set     bool  // set the deadline to At
+	At      int64 // absolute Unix ms
+	Persist bool  // remove the deadline
+}
+
+// GetEx returns the string value of key and changes its deadline. A deadline
+// in the past deletes the key after reading it.
+func (s *Store) GetEx(key []byte, ch ExpireChange) (val []byte, ok bool, err error) {
+	sh, i := s.locate(key)
+	now := s.nowMs()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := s.lookupLocked(sh, i, key, now)
+	if e == nil {
+		sh.misses.Add(1)
+		return nil, false, nil
+	}
+	if e.kind != KindString {
+		return nil, false, ErrWrongType
+	}
+	e.touch(s.clock(now))
+	sh.hits.Add(1)
+	switch {
+	case ch.Persist:
+		setExpireLocked(sh, i, e, 0)
+	case ch.Set && ch.At <= now:
+		s.removeLocked(sh, i, string(key), e)
+	case ch.Set:
+		setExpireLocked(sh, i, e, ch.At)
+	}
+	return e.val, true, nil
+}
+
+// Append appends val to the string at key (creating it) and returns the new
+// length. Spare capacity is doubled so repeated appends cost amortised O(1).
+func (s *Store) Append(key, val []byte) (int, error) {
+	sh, i := s.locate(key)
+	now := s.nowMs()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := s.lookupLocked(sh, i, key, now)
+	if e == nil {
+		k, ne := s.newEntry(key, val, 0, now, 0)
+		s.insertLocked(sh, i, k, ne)
+		return len(val), nil
+	}
+	if e.kind != KindString {
+		return 0, ErrWrongType
+	}
+	n := len(e.val) + len(val)
+	if n > MaxStringLen {
+		return 0, ErrTooLarge
+	}
+	if n <= cap(e.val) {
+		// In place, past the length earlier readers hold.
+		e.val = append(e.val, val...)
+	} else {
+		grown := make([]byte, 0, n*2)
+		grown = append(append(grown, e.val...), val...)
+		s.replaceValueLocked(sh, i, key, grown, e, len(grown))
+	}
+	e.touch(s.clock(now))
+	return n, nil
+}
+
+// SetRange overwrites the string at key from offset, zero-padding as needed,
+// and returns the new length. An empty val only reports the length.
+func (s *Store) SetRange(key []byte, offset int64, val []byte) (int, error) {
+	sh, i := s.locate(key)
+	now := s.nowMs()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := s.lookupLocked(sh, i, key, now)
+	if e != nil && e.kind != KindString {
+		return 0, ErrWrongType
+	}
+	cur := 0
+	if e != nil {
+		cur = len(e.val)
+	}
+	if len(val) == 0 {
+		return cur, nil
+	}
+	if offset+int64(len(val)) > MaxStringLen {
+		return 0, ErrTooLarge
+	}
+	n := max(cur, int(offset)+len(val))
+	buf := make([]byte, n)
+	if e != nil {
+		copy(buf, e.val)
+	}
+	copy(buf[offset:], val)
+	if e == nil {
+		k, ne := s.newEntry(key, buf, 0, now, 0)
+		s.insertLocked(sh, i, k, ne)
+	} else {
+		s.replaceValueLocked(sh, i, key, buf, e, 0)
+		e.touch(s.clock(now))
+	}
+	return n, nil
+}
+
+// IncrBy adds delta to the integer at key (0 when absent) and returns the result.
+func (s *Store) IncrBy(key []byte, delta int64) (int64, error) {
+	var out int64
+	err := s.update(key, func(cur []byte, exists bool) ([]byte, error) {
+		var n int64
+		if exists {
+			v, ok := ParseInt(cur)
+			if !ok {
+				return nil, ErrNotInteger
+			}
+			n = v
+		}
+		if (delta > 0 && n > math.MaxInt64-delta) || (delta < 0 && n < math.MinInt64-delta) {
+			return nil, ErrOverflow
+		}
+		out = n + delta
+		return strconv.AppendInt(nil, out, 10), nil
+	})
+	return out, err
+}
+
+// IncrByFloat adds delta to the number at key (0 when absent) and returns the
+// new value as stored.
+func (s *Store) IncrByFloat(key []byte, delta float64) ([]byte, error) {
+	var out []byte
+	err := s.update(key, func(cur []byte, exists bool) ([]byte, error) {
+		var f float64
+		if exists {
+			v, ok := ParseFloat(cur)
+			if !ok {
+				return nil, ErrNotFloat
+			}
+			f = v
+		}
+		f += delta
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil, ErrNaN
+		}
+		out = FormatFloat(f)
+		return out, nil
+	})
+	return out, err
+}
+
+// update replaces the string at key with fn's result, keeping its deadline.
+func (s *Store) update(key []byte, fn func(cur []byte, exists bool) ([]byte, error)) error {
+	sh, i := s.locate(key)
+	now := s.nowMs()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := s.lookupLocked(sh, i, key, now)
+	if e != nil && e.kind != KindString {
+		return ErrWrongType
+	}
+	var cur []byte
+	if e != nil {
+		cur = e.val
+	}
+	next, err := fn(cur, e != nil)
+	if err != nil {
+		return err
+	}
+	if e == nil {
+		k, ne := s.newEntry(key, next, 0, now, 0)
+		s.insertLocked(sh, i, k, ne)
+		return nil
+	}
+	s.replaceValueLocked(sh, i, key, next, e, 0)
+	e.touch(s.clock(now))
+	return nil
+}
+
+// ParseInt parses a decimal 64-bit integer as Redis does: no spaces, no '+',
+// no leading zeros.
+func ParseInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	if len(b) > 1 && (b[0] == '0' || (b[0] == '-' && b[1] == '0')) {
+		return 0, false
+	}
+	if b[0] == '+' {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	return n, err == nil
+}
+
+// ParseFloat parses a float as Redis's INCRBYFLOAT does: no surrounding
+// spaces, and no NaN.
+func ParseFloat(b []byte) (float64, bool) {
+	if len(b) == 0 || b[0] == ' ' || b[len(b)-1] == ' ' {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil || math.IsNaN(f) {
+		return 0, false
+	}
+	return f, true
+}
+
+// FormatFloat formats f as Redis stores INCRBYFLOAT results: the shortest
+// decimal form, without an exponent.
+func FormatFloat(f float64) []byte {
+	return strconv.AppendFloat(nil, f, 'f', -1, 64)
+}

@@ -1,0 +1,81 @@
+package resp
+
+import (
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Client is one connection's state. Its fields are owned by the connection's
+// goroutine, except those documented otherwise, which CLIENT LIST, CLIENT
+// KILL and INFO read from other goroutines.
+type Client struct {
+	srv    *Server
+	conn   net.Conn
+	reader *Reader
+	out    []byte
+
+	id      int64
+	addr    string
+	laddr   string
+	created time.Time
+
+	proto   int  // 2 or 3
+	authed  bool // passed AUTH, or no password is required
+	closing bool // close after flushing this batch
+
+	scratch [64]byte // formatting space; never retained
+
+	mu       sync.Mutex // guards name, libName, libVer
+	name     string
+	libName  string
+	libVer   string
+	lastCmd  atomic.Pointer[command]
+	lastSeen atomic.Int64 // Unix ms of the last command
+	cmds     atomic.Int64 // commands processed
+	killed   atomic.Bool  // set by CLIENT KILL
+}
+
+// info formats the client as a CLIENT LIST / CLIENT INFO line.
+func (c *Client) info(now time.Time) string {
+	c.mu.Lock()
+	name, lib, ver := c.name, c.libName, c.libVer
+	c.mu.Unlock()
+	cmd := "NULL"
+	if last := c.lastCmd.Load(); last != nil {
+		cmd = last.name
+	}
+	age := int64(now.Sub(c.created) / time.Second)
+	idle := (now.UnixMilli() - c.lastSeen.Load()) / 1000
+	b := make([]byte, 0, 256)
+	b = append(b, "id="...)
+	b = strconv.AppendInt(b, c.id, 10)
+	b = append(b, " addr="...)
+	b = append(b, c.addr...)
+	b = append(b, " laddr="...)
+	b = append(b, c.laddr...)
+	b = append(b, " fd=0 name="...)
+	b = append(b, name...)
+	b = append(b, " age="...)
+	b = strconv.AppendInt(b, age, 10)
+	b = append(b, " idle="...)
+	b = strconv.AppendInt(b, max(idle, 0), 10)
+	b = append(b, " flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd="...)
+	b = append(b, cmd...)
+	b = append(b, " user=default redir=-1 resp="...)
+	b = strconv.AppendInt(b, int64(c.proto), 10)
+	b = append(b, " lib-name="...)
+	b = append(b, lib...)
+	b = append(b, " lib-ver="...)
+	b = append(b, ver...)
+	return string(b)
+}
+
+// kill closes the client's connection from another goroutine. The
+// connection's own goroutine sees the read fail and cleans up.
+func (c *Client) kill() {
+	c.killed.Store(true)
+	c.conn.Close()
+}

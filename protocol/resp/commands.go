@@ -1,0 +1,211 @@
+package resp
+
+import (
+	"slices"
+	"strings"
+)
+
+// cmdFlag is a command property, as COMMAND reports it.
+type cmdFlag uint32
+
+const (
+	flagWrite    cmdFlag = 1 << iota // may modify the key space
+	flagReadonly                     // reads only
+	flagDenyOOM                      // refused when memory is full and nothing can be evicted
+	flagAdmin                        // administrative
+	flagFast                         // O(1) or O(log N)
+	flagNoAuth                       // allowed before AUTH
+	flagLoading                      // allowed while loading
+	flagStale                        // allowed with stale data
+	flagNoScript                     // not allowed in scripts
+)
+
+var flagNames = []struct {
+	flag cmdFlag
+	name string
+}{
+	{flagWrite, "write"}, {flagReadonly, "readonly"}, {flagDenyOOM, "denyoom"},
+	{flagAdmin, "admin"}, {flagFast, "fast"}, {flagNoAuth, "no_auth"},
+	{flagLoading, "loading"}, {flagStale, "stale"}, {flagNoScript, "noscript"},
+}
+
+// command is one entry of the command table. The same entry drives
+// dispatch (arity, flags, key positions) and what COMMAND reports, so the two
+// cannot disagree.
+type command struct {
+	name     string // lower case; "parent|sub" for subcommands
+	arity    int    // Redis convention: N exact, -N at least N (the name counts)
+	flags    cmdFlag
+	firstKey int // position of the first key, 0 when none
+	lastKey  int // position of the last key; -1 is the last argument
+	step     int // distance between keys
+	group    string
+	summary  string
+	since    string
+	handler  func(c *Client, args [][]byte)
+	subs     map[string]*command
+}
+
+// flagList returns the names of cmd's flags.
+func (cmd *command) flagList() []string {
+	var out []string
+	for _, f := range flagNames {
+		if cmd.flags&f.flag != 0 {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
+// keys returns the positions of cmd's keys in args.
+func (cmd *command) keys(args [][]byte) []int {
+	if cmd.firstKey == 0 || cmd.firstKey >= len(args) {
+		return nil
+	}
+	last := cmd.lastKey
+	if last < 0 {
+		last = len(args) + last
+	}
+	var out []int
+	for i := cmd.firstKey; i <= last && i < len(args); i += max(cmd.step, 1) {
+		out = append(out, i)
+	}
+	return out
+}
+
+// table is the command table: lower-case name → command. It is built by
+// init (COMMAND's handlers read it, so it cannot be an initialiser) and never
+// modified after.
+var table map[string]*command
+
+func init() { table = buildTable() }
+
+func buildTable() map[string]*command {
+	t := make(map[string]*command)
+	for _, group := range [][]*command{connectionCommands(), serverCommands(), keyCommands(), stringCommands()} {
+		for _, cmd := range group {
+			t[cmd.name] = cmd
+		}
+	}
+	return t
+}
+
+// sub builds a subcommand table from cmds, whose names are "parent|sub".
+func sub(cmds ...*command) map[string]*command {
+	m := make(map[string]*command, len(cmds))
+	for _, c := range cmds {
+		m[c.name[strings.IndexByte(c.name, '|')+1:]] = c
+	}
+	return m
+}
+
+// sortedCommands returns the table's commands by name.
+func sortedCommands() []*command {
+	out := make([]*command, 0, len(table))
+	for _, c := range table {
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b *command) int { return strings.Compare(a.name, b.name) })
+	return out
+}
+
+// lookup finds the command named by arg, case-insensitively, without
+// allocating for names that fit in the scratch buffer.
+func (c *Client) lookup(m map[string]*command, arg []byte) *command {
+	if len(arg) > len(c.scratch) {
+		return m[strings.ToLower(string(arg))]
+	}
+	n := copy(c.scratch[:], arg)
+	for i := range n {
+		if b := c.scratch[i]; 'A' <= b && b <= 'Z' {
+			c.scratch[i] = b + 'a' - 'A'
+		}
+	}
+	return m[string(c.scratch[:n])]
+}
+
+// arityOK reports whether n arguments (the name included) suit cmd.
+func (cmd *command) arityOK(n int) bool {
+	if cmd.arity >= 0 {
+		return n == cmd.arity
+	}
+	return n >= -cmd.arity
+}
+
+// execute runs one command and writes its reply.
+func (c *Client) execute(args [][]byte) {
+	cmd := c.lookup(table, args[0])
+	if cmd == nil {
+		c.unknownCommand(args)
+		return
+	}
+	if !c.authed && cmd.flags&flagNoAuth == 0 {
+		c.errorReply(msgNoAuth)
+		return
+	}
+	if !cmd.arityOK(len(args)) {
+		c.wrongArity(cmd.name)
+		return
+	}
+	if cmd.subs != nil {
+		sc := c.lookup(cmd.subs, args[1])
+		if sc == nil {
+			c.errorReply("ERR unknown subcommand '" + truncate(args[1]) + "'. Try " + strings.ToUpper(cmd.name) + " HELP.")
+			return
+		}
+		if !sc.arityOK(len(args)) {
+			c.wrongArity(sc.name)
+			return
+		}
+		cmd = sc
+	}
+	if cmd.flags&flagDenyOOM != 0 {
+		if err := c.srv.node.Reserve(); err != nil {
+			c.replyErr(err)
+			return
+		}
+	}
+	c.lastCmd.Store(cmd)
+	cmd.handler(c, args)
+}
+
+func (c *Client) unknownCommand(args [][]byte) {
+	var b strings.Builder
+	b.WriteString("ERR unknown command '")
+	b.WriteString(truncate(args[0]))
+	b.WriteString("', with args beginning with: ")
+	for _, a := range args[1:] {
+		if b.Len() > 256 {
+			break
+		}
+		b.WriteString("'")
+		b.WriteString(truncate(a))
+		b.WriteString("' ")
+	}
+	c.errorReply(b.String())
+}
+
+// truncate returns at most 128 bytes of b, as Redis quotes arguments in errors.
+func truncate(b []byte) string {
+	if len(b) > 128 {
+		b = b[:128]
+	}
+	return string(b)
+}
+
+// is reports whether arg equals the lower-case word w, ignoring ASCII case.
+func is(arg []byte, w string) bool {
+	if len(arg) != len(w) {
+		return false
+	}
+	for i := range len(arg) {
+		b := arg[i]
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		if b != w[i] {
+			return false
+		}
+	}
+	return true
+}

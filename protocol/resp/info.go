@@ -1,0 +1,229 @@
+package resp
+
+import (
+	"os"
+	"runtime"
+	"runtime/metrics"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// memory is the process memory INFO and MEMORY STATS report.
+type memory struct {
+	rss         uint64
+	heapInUse   uint64
+	heapObjects uint64
+	heapGoal    uint64
+	heapPeak    uint64
+}
+
+var memorySamples = []string{
+	"/memory/classes/heap/objects:bytes",
+	"/memory/classes/heap/unused:bytes",
+	"/gc/heap/goal:bytes",
+	"/memory/classes/total:bytes",
+}
+
+// readMemory samples the Go runtime and the kernel's RSS figure.
+func readMemory() memory {
+	s := make([]metrics.Sample, len(memorySamples))
+	for i, n := range memorySamples {
+		s[i].Name = n
+	}
+	metrics.Read(s)
+	val := func(i int) uint64 {
+		if s[i].Value.Kind() == metrics.KindUint64 {
+			return s[i].Value.Uint64()
+		}
+		return 0
+	}
+	m := memory{
+		heapObjects: val(0),
+		heapInUse:   val(0) + val(1),
+		heapGoal:    val(2),
+		heapPeak:    val(3),
+		rss:         readRSS(),
+	}
+	return m
+}
+
+// readRSS returns the resident set size from /proc (Linux), or the memory
+// the Go runtime holds from the OS elsewhere.
+func readRSS() uint64 {
+	if b, err := os.ReadFile("/proc/self/statm"); err == nil {
+		f := strings.Fields(string(b))
+		if len(f) > 1 {
+			if pages, err := strconv.ParseUint(f[1], 10, 64); err == nil {
+				return pages * uint64(os.Getpagesize())
+			}
+		}
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.Sys
+}
+
+// humanBytes formats n as Redis's *_human fields do.
+func humanBytes(n int64) string {
+	f := float64(n)
+	switch {
+	case n < 1024:
+		return strconv.FormatInt(n, 10) + "B"
+	case n < 1<<20:
+		return strconv.FormatFloat(f/(1<<10), 'f', 2, 64) + "K"
+	case n < 1<<30:
+		return strconv.FormatFloat(f/(1<<20), 'f', 2, 64) + "M"
+	}
+	return strconv.FormatFloat(f/(1<<30), 'f', 2, 64) + "G"
+}
+
+// infoSections lists INFO's sections in order; "default" prints them all.
+var infoSections = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "keyspace"}
+
+func cmdInfo(c *Client, args [][]byte) {
+	want := map[string]bool{}
+	for _, a := range args[1:] {
+		want[strings.ToLower(string(a))] = true
+	}
+	all := len(want) == 0 || want["default"] || want["all"] || want["everything"]
+	var b strings.Builder
+	for _, sec := range infoSections {
+		if !all && !want[sec] {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString("\r\n")
+		}
+		c.srv.writeInfo(&b, sec)
+	}
+	c.verbatim(b.String())
+}
+
+// writeInfo appends one INFO section.
+func (s *Server) writeInfo(b *strings.Builder, section string) {
+	line := func(k string, v any) {
+		b.WriteString(k)
+		b.WriteByte(':')
+		switch v := v.(type) {
+		case string:
+			b.WriteString(v)
+		case int:
+			b.WriteString(strconv.Itoa(v))
+		case int64:
+			b.WriteString(strconv.FormatInt(v, 10))
+		case uint64:
+			b.WriteString(strconv.FormatUint(v, 10))
+		case float64:
+			b.WriteString(strconv.FormatFloat(v, 'f', 2, 64))
+		}
+		b.WriteString("\r\n")
+	}
+	b.WriteString("# " + strings.ToUpper(section[:1]) + section[1:] + "\r\n")
+	now := time.Now()
+	switch section {
+	case "server":
+		up := int64(now.Sub(s.started) / time.Second)
+		line("redis_version", redisVersion)
+		line("cached_version", s.version)
+		line("redis_mode", "standalone")
+		line("os", runtime.GOOS)
+		line("arch_bits", strconv.Itoa(strconv.IntSize))
+		line("go_version", runtime.Version())
+		line("process_id", os.Getpid())
+		line("tcp_port", s.port())
+		line("server_time_usec", now.UnixMicro())
+		line("uptime_in_seconds", up)
+		line("uptime_in_days", up/86400)
+		line("hz", 10)
+		line("executable", executable())
+	case "clients":
+		line("connected_clients", s.ClientCount())
+		line("maxclients", s.maxClients.Load())
+		line("blocked_clients", 0)
+	case "memory":
+		st := s.node.Stats()
+		m := readMemory()
+		limit := s.node.MaxMemory()
+		line("used_memory", st.UsedMemory)
+		line("used_memory_human", humanBytes(st.UsedMemory))
+		line("used_memory_rss", m.rss)
+		line("used_memory_rss_human", humanBytes(int64(m.rss)))
+		line("used_memory_peak", m.heapPeak)
+		line("used_memory_dataset", st.UsedMemory)
+		line("go_heap_inuse", m.heapInUse)
+		line("go_heap_goal", m.heapGoal)
+		line("maxmemory", limit)
+		line("maxmemory_human", humanBytes(limit))
+		line("maxmemory_policy", s.node.Policy().String())
+		if st.UsedMemory > 0 {
+			line("mem_fragmentation_ratio", float64(m.rss)/float64(st.UsedMemory))
+		}
+	case "persistence":
+		line("loading", 0)
+		line("rdb_changes_since_last_save", 0)
+		line("rdb_bgsave_in_progress", 0)
+		line("aof_enabled", 0)
+		line("aof_rewrite_in_progress", 0)
+	case "stats":
+		st := s.node.Stats()
+		line("total_connections_received", s.connsReceived.Load())
+		line("total_commands_processed", s.commandsProcessed())
+		line("total_net_input_bytes", s.netIn.Load())
+		line("total_net_output_bytes", s.netOut.Load())
+		line("rejected_connections", s.connsRejected.Load())
+		line("expired_keys", st.ExpiredKeys)
+		line("evicted_keys", st.EvictedKeys)
+		line("keyspace_hits", st.Hits)
+		line("keyspace_misses", st.Misses)
+		line("pubsub_channels", 0)
+		line("pubsub_patterns", 0)
+	case "replication":
+		line("role", "master")
+		line("connected_slaves", 0)
+	case "cpu":
+		var ru syscall.Rusage
+		if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+			line("used_cpu_sys", float64(ru.Stime.Sec)+float64(ru.Stime.Usec)/1e6)
+			line("used_cpu_user", float64(ru.Utime.Sec)+float64(ru.Utime.Usec)/1e6)
+		}
+	case "keyspace":
+		st := s.node.Stats()
+		if st.Keys > 0 {
+			line("db0", "keys="+strconv.FormatInt(st.Keys, 10)+",expires="+strconv.FormatInt(st.VolatileKeys, 10)+",avg_ttl=0")
+		}
+	}
+}
+
+func executable() string {
+	p, _ := os.Executable()
+	return p
+}
+
+// commandsProcessed sums the commands of live and closed clients.
+func (s *Server) commandsProcessed() int64 {
+	n := s.cmdsDone.Load()
+	for _, c := range s.clientList() {
+		n += c.cmds.Load()
+	}
+	return n
+}
+
+// resetStats zeroes the server's INFO counters (CONFIG RESETSTAT).
+func (s *Server) resetStats() {
+	s.connsReceived.Store(0)
+	s.connsRejected.Store(0)
+	s.cmdsDone.Store(0)
+	s.netIn.Store(0)
+	s.netOut.Store(0)
+	for _, c := range s.clientList() {
+		c.cmds.Store(0)
+	}
+}
+
+// port returns the port the server listens on.
+func (s *Server) port() string {
+	a := s.ln.Addr().String()
+	return a[strings.LastIndexByte(a, ':')+1:]
+}

@@ -1,0 +1,351 @@
+package resp
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// redisVersion is the Redis version whose behaviour cached follows; clients
+// read it from HELLO and INFO to pick features.
+const redisVersion = "7.2.4"
+
+func serverCommands() []*command {
+	const g = "server"
+	return []*command{
+		{name: "info", arity: -1, flags: flagLoading | flagStale, group: g, since: "1.0.0", summary: "Returns information and statistics about the server.", handler: cmdInfo},
+		{name: "dbsize", arity: 1, flags: flagReadonly | flagFast, group: g, since: "1.0.0", summary: "Returns the number of keys in the database.", handler: cmdDBSize},
+		{name: "flushall", arity: -1, flags: flagWrite, group: g, since: "1.0.0", summary: "Removes all keys from all databases.", handler: cmdFlush},
+		{name: "flushdb", arity: -1, flags: flagWrite, group: g, since: "1.0.0", summary: "Remove all keys from the current database.", handler: cmdFlush},
+		{name: "time", arity: 1, flags: flagLoading | flagStale | flagFast, group: g, since: "2.6.0", summary: "Returns the server time.", handler: cmdTime},
+		{name: "command", arity: -1, flags: flagLoading | flagStale, group: g, since: "2.8.13", summary: "Returns detailed information about all commands.", handler: cmdCommand, subs: sub(
+			&command{name: "command|count", arity: 2, flags: flagLoading | flagStale, group: g, since: "2.8.13", summary: "Returns a count of commands.", handler: cmdCommandCount},
+			&command{name: "command|info", arity: -2, flags: flagLoading | flagStale, group: g, since: "2.8.13", summary: "Returns information about one, multiple or all commands.", handler: cmdCommandInfo},
+			&command{name: "command|docs", arity: -2, flags: flagLoading | flagStale, group: g, since: "7.0.0", summary: "Returns documentary information about one, multiple or all commands.", handler: cmdCommandDocs},
+			&command{name: "command|list", arity: -2, flags: flagLoading | flagStale, group: g, since: "7.0.0", summary: "Returns a list of command names.", handler: cmdCommandList},
+			&command{name: "command|getkeys", arity: -3, flags: flagLoading | flagStale, group: g, since: "2.8.13", summary: "Extracts the key names from an arbitrary command.", handler: cmdCommandGetKeys},
+			&command{name: "command|help", arity: 2, flags: flagLoading | flagStale, group: g, since: "5.0.0", summary: "Returns helpful text about the different subcommands.", handler: func(c *Client, _ [][]byte) {
+				c.helpReply("COMMAND", "(no subcommand)", "COUNT", "INFO [<command-name> ...]", "DOCS [<command-name> ...]", "LIST", "GETKEYS <full-command>")
+			}},
+		)},
+		{name: "config", arity: -2, group: g, since: "2.0.0", summary: "A container for server configuration commands.", subs: sub(
+			&command{name: "config|get", arity: -3, flags: flagAdmin | flagNoScript | flagLoading | flagStale, group: g, since: "2.0.0", summary: "Returns the effective values of configuration parameters.", handler: cmdConfigGet},
+			&command{name: "config|set", arity: -4, flags: flagAdmin | flagNoScript | flagLoading | flagStale, group: g, since: "2.0.0", summary: "Sets configuration parameters in-flight.", handler: cmdConfigSet},
+			&command{name: "config|resetstat", arity: 2, flags: flagAdmin | flagNoScript | flagLoading | flagStale, group: g, since: "2.0.0", summary: "Resets the server's statistics.", handler: cmdConfigResetStat},
+			&command{name: "config|help", arity: 2, flags: flagLoading | flagStale, group: g, since: "5.0.0", summary: "Returns helpful text about the different subcommands.", handler: func(c *Client, _ [][]byte) {
+				c.helpReply("CONFIG", "GET <pattern> [<pattern> ...]", "SET <directive> <value> [<directive> <value> ...]", "RESETSTAT")
+			}},
+		)},
+		{name: "memory", arity: -2, group: g, since: "4.0.0", summary: "A container for memory diagnostics commands.", subs: sub(
+			&command{name: "memory|usage", arity: -3, flags: flagReadonly, firstKey: 2, lastKey: 2, step: 1, group: g, since: "4.0.0", summary: "Estimates the memory usage of a key.", handler: cmdMemoryUsage},
+			&command{name: "memory|stats", arity: 2, group: g, since: "4.0.0", summary: "Returns details about memory usage.", handler: cmdMemoryStats},
+			&command{name: "memory|doctor", arity: 2, group: g, since: "4.0.0", summary: "Outputs a memory problems report.", handler: cmdMemoryDoctor},
+			&command{name: "memory|help", arity: 2, flags: flagLoading | flagStale, group: g, since: "4.0.0", summary: "Returns helpful text about the different subcommands.", handler: func(c *Client, _ [][]byte) {
+				c.helpReply("MEMORY", "DOCTOR", "STATS", "USAGE <key> [SAMPLES <count>]")
+			}},
+		)},
+	}
+}
+
+func cmdDBSize(c *Client, _ [][]byte) { c.integer(int64(c.srv.node.Len())) }
+
+// cmdFlush serves FLUSHALL and FLUSHDB [ASYNC|SYNC]. Both free memory in the
+// background (the GC reclaims the dropped maps), so they behave the same.
+func cmdFlush(c *Client, args [][]byte) {
+	if len(args) > 2 || (len(args) == 2 && !is(args[1], "async") && !is(args[1], "sync")) {
+		c.errorReply(msgSyntax)
+		return
+	}
+	c.srv.node.Flush()
+	c.ok()
+}
+
+func cmdTime(c *Client, _ [][]byte) {
+	now := time.Now()
+	c.array(2)
+	c.bulkString(strconv.FormatInt(now.Unix(), 10))
+	c.bulkString(strconv.Itoa(now.Nanosecond() / 1000))
+}
+
+func cmdCommand(c *Client, args [][]byte) {
+	cmds := sortedCommands()
+	c.array(len(cmds))
+	for _, cmd := range cmds {
+		c.commandInfo(cmd)
+	}
+}
+
+func cmdCommandCount(c *Client, _ [][]byte) { c.integer(int64(len(table))) }
+
+func cmdCommandList(c *Client, args [][]byte) {
+	if len(args) > 2 {
+		c.errorReply(msgSyntax) // FILTERBY is not supported
+		return
+	}
+	cmds := sortedCommands()
+	c.array(len(cmds))
+	for _, cmd := range cmds {
+		c.bulkString(cmd.name)
+	}
+}
+
+// findCommand resolves "name" or "parent|sub".
+func findCommand(name string) *command {
+	name = strings.ToLower(name)
+	parent, child, ok := strings.Cut(name, "|")
+	cmd := table[parent]
+	if !ok || cmd == nil {
+		return cmd
+	}
+	return cmd.subs[child]
+}
+
+func cmdCommandInfo(c *Client, args [][]byte) {
+	if len(args) == 2 {
+		cmdCommand(c, args)
+		return
+	}
+	c.array(len(args) - 2)
+	for _, a := range args[2:] {
+		if cmd := findCommand(string(a)); cmd != nil {
+			c.commandInfo(cmd)
+		} else {
+			c.nullArray()
+		}
+	}
+}
+
+func cmdCommandGetKeys(c *Client, args [][]byte) {
+	cmd := findCommand(string(args[2]))
+	if cmd != nil && cmd.subs != nil && len(args) > 3 {
+		if sc := cmd.subs[strings.ToLower(string(args[3]))]; sc != nil {
+			cmd = sc
+		}
+	}
+	switch {
+	case cmd == nil:
+		c.errorReply("ERR Invalid command specified")
+	case !cmd.arityOK(len(args) - 2):
+		c.errorReply("ERR Invalid number of arguments specified for command")
+	default:
+		pos := cmd.keys(args[2:])
+		if len(pos) == 0 {
+			c.errorReply("ERR The command has no key arguments")
+			return
+		}
+		c.array(len(pos))
+		for _, p := range pos {
+			c.bulk(args[2+p])
+		}
+	}
+}
+
+// aclCategories derives a command's ACL categories from its group and flags.
+func (cmd *command) aclCategories() []string {
+	var out []string
+	switch cmd.group {
+	case "generic":
+		out = append(out, "@keyspace")
+	case "string", "connection":
+		out = append(out, "@"+cmd.group)
+	}
+	if cmd.flags&flagWrite != 0 {
+		out = append(out, "@write")
+	}
+	if cmd.flags&flagReadonly != 0 {
+		out = append(out, "@read")
+	}
+	if cmd.flags&flagFast != 0 {
+		out = append(out, "@fast")
+	} else {
+		out = append(out, "@slow")
+	}
+	if cmd.flags&flagAdmin != 0 {
+		out = append(out, "@admin", "@dangerous")
+	}
+	return out
+}
+
+// commandInfo writes cmd's COMMAND entry: name, arity, flags, first key,
+// last key, step, ACL categories, tips, key specifications, subcommands.
+func (c *Client) commandInfo(cmd *command) {
+	c.array(10)
+	c.bulkString(cmd.name)
+	c.integer(int64(cmd.arity))
+	flags := cmd.flagList()
+	c.setHeader(len(flags))
+	for _, f := range flags {
+		c.simple(f)
+	}
+	c.integer(int64(cmd.firstKey))
+	c.integer(int64(cmd.lastKey))
+	c.integer(int64(cmd.step))
+	cats := cmd.aclCategories()
+	c.setHeader(len(cats))
+	for _, a := range cats {
+		c.simple(a)
+	}
+	c.array(0) // tips
+	c.keySpecs(cmd)
+	subs := sortedSubs(cmd)
+	c.array(len(subs))
+	for _, sc := range subs {
+		c.commandInfo(sc)
+	}
+}
+
+// keySpecs writes cmd's key positions as one Redis 7 key specification.
+func (c *Client) keySpecs(cmd *command) {
+	if cmd.firstKey == 0 {
+		c.array(0)
+		return
+	}
+	flags := "RW"
+	if cmd.flags&flagReadonly != 0 {
+		flags = "RO"
+	}
+	c.array(1)
+	c.mapHeader(3)
+	c.bulkString("flags")
+	c.setHeader(1)
+	c.simple(flags)
+	c.bulkString("begin_search")
+	c.mapHeader(2)
+	c.bulkString("type")
+	c.bulkString("index")
+	c.bulkString("spec")
+	c.mapHeader(1)
+	c.bulkString("index")
+	c.integer(int64(cmd.firstKey))
+	c.bulkString("find_keys")
+	c.mapHeader(2)
+	c.bulkString("type")
+	c.bulkString("range")
+	c.bulkString("spec")
+	c.mapHeader(3)
+	c.bulkString("lastkey")
+	last := cmd.lastKey
+	if last >= 0 {
+		last -= cmd.firstKey
+	}
+	c.integer(int64(last))
+	c.bulkString("keystep")
+	c.integer(int64(cmd.step))
+	c.bulkString("limit")
+	c.integer(0)
+}
+
+func sortedSubs(cmd *command) []*command {
+	out := make([]*command, 0, len(cmd.subs))
+	for _, sc := range cmd.subs {
+		out = append(out, sc)
+	}
+	slices.SortFunc(out, func(a, b *command) int { return strings.Compare(a.name, b.name) })
+	return out
+}
+
+func cmdCommandDocs(c *Client, args [][]byte) {
+	var cmds []*command
+	if len(args) == 2 {
+		cmds = sortedCommands()
+	} else {
+		for _, a := range args[2:] {
+			if cmd := findCommand(string(a)); cmd != nil {
+				cmds = append(cmds, cmd)
+			}
+		}
+	}
+	c.mapHeader(len(cmds))
+	for _, cmd := range cmds {
+		c.bulkString(cmd.name)
+		c.commandDoc(cmd)
+	}
+}
+
+// commandDoc writes the COMMAND DOCS map of cmd.
+func (c *Client) commandDoc(cmd *command) {
+	subs := sortedSubs(cmd)
+	n := 3
+	if len(subs) > 0 {
+		n++
+	}
+	c.mapHeader(n)
+	c.bulkString("summary")
+	c.bulkString(cmd.summary)
+	c.bulkString("since")
+	c.bulkString(cmd.since)
+	c.bulkString("group")
+	c.bulkString(cmd.group)
+	if len(subs) > 0 {
+		c.bulkString("subcommands")
+		c.mapHeader(len(subs))
+		for _, sc := range subs {
+			c.bulkString(sc.name)
+			c.commandDoc(sc)
+		}
+	}
+}
+
+func cmdMemoryUsage(c *Client, args [][]byte) {
+	if len(args) != 3 && (len(args) != 5 || !is(args[3], "samples")) {
+		c.errorReply(msgSyntax)
+		return
+	}
+	if len(args) == 5 {
+		if _, ok := parseCount(args[4]); !ok {
+			c.errorReply(msgNotInteger)
+			return
+		}
+	}
+	o, ok := c.srv.node.Inspect(args[2])
+	if !ok {
+		c.null()
+		return
+	}
+	c.integer(o.Bytes)
+}
+
+func cmdMemoryStats(c *Client, _ [][]byte) {
+	m := readMemory()
+	st := c.srv.node.Stats()
+	perKey := int64(0)
+	if st.Keys > 0 {
+		perKey = st.UsedMemory / st.Keys
+	}
+	fields := []struct {
+		name string
+		v    int64
+	}{
+		{"peak.allocated", int64(m.heapPeak)},
+		{"total.allocated", int64(m.heapInUse)},
+		{"startup.allocated", 0},
+		{"dataset.bytes", st.UsedMemory},
+		{"keys.count", st.Keys},
+		{"keys.bytes-per-key", perKey},
+		{"rss.bytes", int64(m.rss)},
+		{"go.heap.objects.bytes", int64(m.heapObjects)},
+		{"go.heap.goal.bytes", int64(m.heapGoal)},
+	}
+	c.mapHeader(len(fields))
+	for _, f := range fields {
+		c.bulkString(f.name)
+		c.integer(f.v)
+	}
+}
+
+func cmdMemoryDoctor(c *Client, _ [][]byte) {
+	st := c.srv.node.Stats()
+	m := readMemory()
+	limit := c.srv.node.MaxMemory()
+	var b strings.Builder
+	switch {
+	case limit > 0 && int64(m.rss) > 2*limit:
+		b.WriteString("RSS is more than twice maxmemory: the Go heap has not been returned to the OS yet, or maxmemory is very small.\n")
+	case st.Keys == 0:
+		b.WriteString("The instance is empty: there is nothing to diagnose.\n")
+	default:
+		b.WriteString("No memory problem found.\n")
+	}
+	c.verbatim(b.String())
+}
