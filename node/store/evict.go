@@ -111,7 +111,7 @@ func (s *Store) evictOne(p Policy) bool {
 		best      string
 		bestShard *shard
 		bestSlot  int
-		bestScore = -1.0
+		bestScore = math.Inf(-1)
 	)
 	// Sample one key from each of several random shards, skipping empty
 	// shards; give up after one pass over all of them.
@@ -123,13 +123,14 @@ func (s *Store) evictOne(p Policy) bool {
 			sh.mu.RUnlock()
 			continue
 		}
-		off := rand.IntN(slotsPerShard)
-		for j := 0; j < slotsPerShard && found < samples; j++ {
-			i := (off + j) % slotsPerShard
+		off := rand.IntN(groupsPerShard)
+		before := found
+		for j := 0; j < groupsPerShard && found < samples; j++ {
+			i := (off + j) % groupsPerShard
 			if p.volatileOnly() && sh.volatile[i] == 0 {
 				continue
 			}
-			for k, e := range sh.slots[i] {
+			for k, e := range sh.groups[i] {
 				if p.volatileOnly() && e.expireAt == 0 {
 					continue
 				}
@@ -139,7 +140,7 @@ func (s *Store) evictOne(p Policy) bool {
 				}
 				break
 			}
-			if found > 0 && !p.volatileOnly() {
+			if found > before && !p.volatileOnly() {
 				break // one sample per shard spreads samples over the key space
 			}
 		}
@@ -150,7 +151,7 @@ func (s *Store) evictOne(p Policy) bool {
 	}
 	bestShard.mu.Lock()
 	defer bestShard.mu.Unlock()
-	e := bestShard.slots[bestSlot][best]
+	e := bestShard.groups[bestSlot][best]
 	if e == nil {
 		return true // deleted meanwhile: memory went down anyway
 	}
@@ -168,7 +169,9 @@ func score(p Policy, e *entry, clock uint32, now int64) float64 {
 		// Fewer accesses first; among equals, the longer idle.
 		return float64(255-e.freq(clock))*(1<<32) + float64(clock-e.access())
 	case VolatileTTL:
-		return float64(math.MaxInt64 - e.expireAt)
+		// Sooner first. Negated rather than subtracted from MaxInt64, where
+		// a float64 could not tell deadlines ~2 s apart.
+		return -float64(e.expireAt)
 	}
 	return rand.Float64()
 }

@@ -1,12 +1,8 @@
 package store
 
-import (
-	"time"
+import "time"
 
-	"github.com/cached/cached/ring"
-)
-
-// The active expiry sweep visits slots that hold keys with deadlines, a few
+// The active expiry sweep visits key groups that hold keys with deadlines, a few
 // at a time, and deletes what has expired, so keys that are never read again
 // do not pile up. Like Redis, it spends a bounded slice of each interval
 // (expiryBudget of it) and starts where the previous sweep stopped.
@@ -27,33 +23,32 @@ func (s *Store) expireLoop() {
 	}
 }
 
-// ExpireCycle deletes expired keys slot by slot from cursor until budget is
-// spent or every slot was visited once, and returns the slot to continue
-// from. The sweep calls it periodically; tests call it directly.
+// ExpireCycle deletes expired keys group by group from cursor until budget
+// is spent or every group was visited once, and returns the group to
+// continue from. The sweep calls it periodically; tests call it directly.
 func (s *Store) ExpireCycle(cursor int, budget time.Duration) int {
 	start := time.Now()
-	for n := 0; n < ring.SlotCount; n++ {
-		slot := (cursor + n) % ring.SlotCount
-		sh := &s.shards[slot&(shardCount-1)]
-		i := slot >> shardBits
+	for n := range groupCount {
+		g := (cursor + n) % groupCount
+		sh, i := s.group(g)
 		sh.mu.RLock()
 		v := sh.volatile[i]
 		sh.mu.RUnlock()
 		if v > 0 {
-			s.expireSlot(sh, i)
+			s.expireGroup(sh, i)
 		}
-		if n%64 == 63 && time.Since(start) > budget {
-			return (slot + 1) % ring.SlotCount
+		if n%16 == 15 && time.Since(start) > budget {
+			return (g + 1) % groupCount
 		}
 	}
 	return cursor
 }
 
-// expireSlot deletes the expired keys of one slot.
-func (s *Store) expireSlot(sh *shard, i int) {
+// expireGroup deletes the expired keys of one group.
+func (s *Store) expireGroup(sh *shard, i int) {
 	now := s.nowMs()
 	sh.mu.Lock()
-	for k, e := range sh.slots[i] {
+	for k, e := range sh.groups[i] {
 		if expired(e, now) {
 			s.removeLocked(sh, i, k, e)
 			s.expired.Add(1)

@@ -27,7 +27,7 @@ func (s *Store) peek(key []byte, fn func(e *entry, now int64)) {
 	sh, i := s.locate(key)
 	now := s.nowMs()
 	sh.mu.RLock()
-	e := sh.slots[i][string(key)]
+	e := sh.groups[i][string(key)]
 	if e != nil && expired(e, now) {
 		e = nil
 	}
@@ -74,7 +74,7 @@ func (s *Store) Keys(pattern string) []string {
 	for si := range s.shards {
 		sh := &s.shards[si]
 		sh.mu.RLock()
-		for _, m := range sh.slots {
+		for _, m := range sh.groups {
 			for k, e := range m {
 				if !expired(e, now) && (all || glob.Match(pattern, k)) {
 					out = append(out, k)
@@ -94,21 +94,23 @@ type ScanOptions struct {
 	Type  string
 }
 
-// Scan returns the keys of the slots from cursor on, stopping once it has at
-// least opt.Count keys, and the cursor to continue from (0 when done). The
-// cursor is a slot number, so a full iteration returns every key that existed
-// throughout it, whatever else changed, and never repeats one.
+// Scan returns the keys of the key groups from cursor on, stopping once it
+// has examined at least opt.Count keys, and the cursor to continue from (0
+// when done). The cursor is a group number and every call returns whole
+// groups, so a full iteration returns every key that existed throughout it,
+// whatever else changed, and never repeats one. A cursor past the last group
+// ends the iteration.
 func (s *Store) Scan(cursor uint64, opt ScanOptions) (next uint64, keys []string) {
 	if opt.Count <= 0 {
 		opt.Count = 10
 	}
 	now := s.nowMs()
-	slot := int(cursor)
+	g := int(min(cursor, groupCount))
 	examined := 0
-	for ; slot < ring.SlotCount && examined < opt.Count; slot++ {
-		sh := &s.shards[slot&(shardCount-1)]
+	for ; g < groupCount && examined < opt.Count; g++ {
+		sh, i := s.group(g)
 		sh.mu.RLock()
-		for k, e := range sh.slots[slot>>shardBits] {
+		for k, e := range sh.groups[i] {
 			examined++
 			if expired(e, now) ||
 				(opt.Match != "" && !glob.Match(opt.Match, k)) ||
@@ -119,10 +121,10 @@ func (s *Store) Scan(cursor uint64, opt ScanOptions) (next uint64, keys []string
 		}
 		sh.mu.RUnlock()
 	}
-	if slot >= ring.SlotCount {
+	if g >= groupCount {
 		return 0, keys
 	}
-	return uint64(slot), keys
+	return uint64(g), keys
 }
 
 // RandomKey returns a random live key, or false when the store is empty.
@@ -133,9 +135,9 @@ func (s *Store) RandomKey() (string, bool) {
 		sh := &s.shards[(start+n)&(shardCount-1)]
 		sh.mu.RLock()
 		if sh.keys > 0 {
-			off := rand.IntN(slotsPerShard)
-			for j := range slotsPerShard {
-				for k, e := range sh.slots[(off+j)%slotsPerShard] {
+			off := rand.IntN(groupsPerShard)
+			for j := range groupsPerShard {
+				for k, e := range sh.groups[(off+j)%groupsPerShard] {
 					if !expired(e, now) {
 						sh.mu.RUnlock()
 						return k, true

@@ -19,10 +19,17 @@ import (
 	"github.com/cached/cached/ring"
 )
 
+// Keys are grouped by slot: a group holds the slots congruent to its number
+// modulo groupCount, in one map, so a slot's keys are found by scanning
+// 1/groupCount of the key space. (One map per slot would leave maps so small
+// at typical key counts that Go compares keys linearly instead of hashing.)
+// Groups are spread over shards, each with its own lock.
 const (
-	shardBits     = 8
-	shardCount    = 1 << shardBits
-	slotsPerShard = ring.SlotCount / shardCount
+	shardBits      = 8
+	shardCount     = 1 << shardBits
+	groupBits      = 10
+	groupCount     = 1 << groupBits
+	groupsPerShard = groupCount / shardCount
 )
 
 // MaxStringLen bounds a string value built by APPEND, SETRANGE and the like,
@@ -96,12 +103,12 @@ type Store struct {
 	done      chan struct{}
 }
 
-// shard holds the slots whose number is congruent to its index modulo
-// shardCount. mu guards slots, volatile and keys; hits and misses are atomic.
+// shard holds the groups whose number is congruent to its index modulo
+// shardCount. mu guards groups, volatile and keys; hits and misses are atomic.
 type shard struct {
 	mu       sync.RWMutex
-	slots    [slotsPerShard]map[string]*entry
-	volatile [slotsPerShard]int32 // keys with a deadline, per slot
+	groups   [groupsPerShard]map[string]*entry
+	volatile [groupsPerShard]int32 // keys with a deadline, per group
 	keys     int
 	hits     atomic.Int64
 	misses   atomic.Int64
@@ -155,10 +162,14 @@ func (s *Store) nowMs() int64 { return s.now().UnixMilli() }
 // clock returns the access clock for t: ms since the store's epoch, wrapping.
 func (s *Store) clock(ms int64) uint32 { return uint32(ms - s.epoch) }
 
-// locate returns the shard and slot-map index for key.
+// locate returns the shard and the index of key's group in it.
 func (s *Store) locate(key []byte) (*shard, int) {
-	slot := ring.Slot(key)
-	return &s.shards[slot&(shardCount-1)], slot >> shardBits
+	return s.group(ring.Slot(key) & (groupCount - 1))
+}
+
+// group returns the shard of group g and g's index in it.
+func (s *Store) group(g int) (*shard, int) {
+	return &s.shards[g&(shardCount-1)], g >> shardBits
 }
 
 func expired(e *entry, now int64) bool { return e.expireAt != 0 && e.expireAt <= now }
@@ -166,7 +177,7 @@ func expired(e *entry, now int64) bool { return e.expireAt != 0 && e.expireAt <=
 // lookupLocked returns the live entry for key, deleting it if it expired.
 // The shard's write lock must be held.
 func (s *Store) lookupLocked(sh *shard, i int, key []byte, now int64) *entry {
-	e := sh.slots[i][string(key)]
+	e := sh.groups[i][string(key)]
 	if e != nil && expired(e, now) {
 		s.removeLocked(sh, i, string(key), e)
 		s.expired.Add(1)
@@ -178,10 +189,10 @@ func (s *Store) lookupLocked(sh *shard, i int, key []byte, now int64) *entry {
 // insertLocked stores e under k (which must share memory with e.val or be
 // freshly allocated), replacing any existing entry.
 func (s *Store) insertLocked(sh *shard, i int, k string, e *entry) {
-	m := sh.slots[i]
+	m := sh.groups[i]
 	if m == nil {
 		m = make(map[string]*entry)
-		sh.slots[i] = m
+		sh.groups[i] = m
 	}
 	if old := m[k]; old != nil {
 		s.accountRemoveLocked(sh, i, len(k), old)
@@ -206,10 +217,10 @@ func (s *Store) accountRemoveLocked(sh *shard, i int, klen int, e *entry) {
 // removeLocked deletes k, whose entry is e.
 func (s *Store) removeLocked(sh *shard, i int, k string, e *entry) {
 	s.accountRemoveLocked(sh, i, len(k), e)
-	delete(sh.slots[i], k)
+	delete(sh.groups[i], k)
 	sh.keys--
-	if len(sh.slots[i]) == 0 {
-		sh.slots[i] = nil // Go maps never shrink: let the GC have this one back
+	if len(sh.groups[i]) == 0 {
+		sh.groups[i] = nil // Go maps never shrink: let the GC have this one back
 	}
 }
 
@@ -239,7 +250,7 @@ func (s *Store) replaceValueLocked(sh *shard, i int, key, val []byte, e *entry, 
 	s.used.Add(entryBytes(len(k), cap(v)) - entryBytes(len(k), cap(e.val)))
 	e.val = v
 	e.kind = KindString
-	sh.slots[i][k] = e // also replaces the map's key header with k
+	sh.groups[i][k] = e // also replaces the map's key header with k
 }
 
 // Stats are the store's counters, as INFO reports them.
@@ -302,11 +313,11 @@ func (s *Store) Flush() {
 		sh := &s.shards[i]
 		sh.mu.Lock()
 		var freed int64
-		for j, m := range sh.slots {
+		for j, m := range sh.groups {
 			for k, e := range m {
 				freed += entryBytes(len(k), cap(e.val))
 			}
-			sh.slots[j] = nil
+			sh.groups[j] = nil
 			sh.volatile[j] = 0
 		}
 		sh.keys = 0

@@ -91,8 +91,8 @@ func wantValue(t testing.TB, s *Store, key, want string, ok bool) {
 }
 
 // checkInvariants recomputes the store's bookkeeping from its maps and
-// compares: used memory, per-shard key counts, per-slot volatile counts, that
-// each key lives in its own slot, and that each key shares one allocation
+// compares: used memory, per-shard key counts, per-group volatile counts, that
+// each key lives in its slot's group, and that each key shares one allocation
 // with its value (so the accounting describes the heap really held).
 func checkInvariants(t testing.TB, s *Store) {
 	t.Helper()
@@ -101,15 +101,15 @@ func checkInvariants(t testing.TB, s *Store) {
 		sh := &s.shards[si]
 		sh.mu.RLock()
 		keys := 0
-		for i, m := range sh.slots {
+		for i, m := range sh.groups {
 			var volatile int32
 			for k, e := range m {
 				used += entryBytes(len(k), cap(e.val))
 				if e.expireAt != 0 {
 					volatile++
 				}
-				if want := i<<shardBits | si; ring.SlotString(k) != want {
-					t.Errorf("key %q stored in slot %d, belongs in %d", k, want, ring.SlotString(k))
+				if want := i<<shardBits | si; ring.SlotString(k)&(groupCount-1) != want {
+					t.Errorf("key %q stored in group %d, belongs in %d", k, want, ring.SlotString(k)&(groupCount-1))
 				}
 				if len(k) > 0 && cap(e.val) > 0 &&
 					unsafe.Add(unsafe.Pointer(unsafe.StringData(k)), len(k)) != unsafe.Pointer(unsafe.SliceData(e.val)) {
@@ -117,7 +117,7 @@ func checkInvariants(t testing.TB, s *Store) {
 				}
 			}
 			if volatile != sh.volatile[i] {
-				t.Errorf("shard %d slot %d: volatile = %d, counted %d", si, i, sh.volatile[i], volatile)
+				t.Errorf("shard %d group %d: volatile = %d, counted %d", si, i, sh.volatile[i], volatile)
 			}
 			keys += len(m)
 		}

@@ -12,7 +12,7 @@ func (s *Store) Get(key []byte) (val []byte, ok bool, err error) {
 	sh, i := s.locate(key)
 	now := s.nowMs()
 	sh.mu.RLock()
-	e := sh.slots[i][string(key)]
+	e := sh.groups[i][string(key)]
 	if e == nil {
 		sh.mu.RUnlock()
 		sh.misses.Add(1)
@@ -29,7 +29,7 @@ func (s *Store) Get(key []byte) (val []byte, ok bool, err error) {
 		return nil, false, ErrWrongType
 	}
 	e.touch(s.clock(now))
-	val = e.val
+	val = e.val[:len(e.val):len(e.val)] // clipped: spare capacity is APPEND's
 	sh.mu.RUnlock()
 	sh.hits.Add(1)
 	return val, true, nil
@@ -176,7 +176,7 @@ func (s *Store) GetEx(key []byte, ch ExpireChange) (val []byte, ok bool, err err
 	case ch.Set:
 		setExpireLocked(sh, i, e, ch.At)
 	}
-	return e.val, true, nil
+	return e.val[:len(e.val):len(e.val)], true, nil
 }
 
 // Append appends val to the string at key (creating it) and returns the new

@@ -1,0 +1,235 @@
+package store
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// benchKeys is how many distinct keys the benchmarks spread over, so they
+// touch many shards and groups as a real workload does.
+const benchKeys = 1 << 14
+
+func newBenchStore(b testing.TB, edit func(*Config)) *Store {
+	b.Helper()
+	cfg := DefaultConfig()
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	if edit != nil {
+		edit(&cfg)
+	}
+	s, err := New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s
+}
+
+func benchKeyList(n int) [][]byte {
+	keys := make([][]byte, n)
+	for i := range keys {
+		keys[i] = fmt.Appendf(nil, "key:%08d", i)
+	}
+	return keys
+}
+
+func fill(b testing.TB, s *Store, keys [][]byte, val []byte) {
+	for _, k := range keys {
+		if _, _, _, err := s.Set(k, val, SetOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func reportOps(b *testing.B) {
+	if secs := b.Elapsed().Seconds(); secs > 0 {
+		b.ReportMetric(float64(b.N)/secs, "ops/s")
+	}
+}
+
+// TestGetHitAllocatesNothing checks the documented guarantee: a GET hit
+// allocates nothing.
+func TestGetHitAllocatesNothing(t *testing.T) {
+	s, clk := newTestStore(t, nil)
+	keys := benchKeyList(64)
+	for i, k := range keys {
+		at := int64(0)
+		if i%2 == 0 {
+			at = clk.Ms() + 1_000_000 // volatile keys take the same path
+		}
+		if _, _, _, err := s.Set(k, []byte("some value of modest size"), SetOptions{ExpireAt: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	i := 0
+	allocs := testing.AllocsPerRun(1000, func() {
+		if _, ok, _ := s.Get(keys[i%len(keys)]); !ok {
+			panic("miss")
+		}
+		i++
+	})
+	if allocs != 0 {
+		t.Errorf("Get hit allocates %.2f times, want 0", allocs)
+	}
+}
+
+// TestSetOverwriteAllocatesOnce checks that overwriting a key costs one
+// allocation: the new key+value buffer (the entry struct is reused).
+func TestSetOverwriteAllocatesOnce(t *testing.T) {
+	s, _ := newTestStore(t, nil)
+	key, val := []byte("key"), []byte("value")
+	set(t, s, "key", "old")
+	allocs := testing.AllocsPerRun(1000, func() {
+		s.Set(key, val, SetOptions{})
+	})
+	if allocs > 1 {
+		t.Errorf("Set over an existing key allocates %.2f times, want 1", allocs)
+	}
+}
+
+func BenchmarkGet(b *testing.B) {
+	s := newBenchStore(b, nil)
+	keys := benchKeyList(benchKeys)
+	fill(b, s, keys, []byte(strings.Repeat("v", 64)))
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, ok, _ := s.Get(keys[i&(benchKeys-1)]); !ok {
+			b.Fatal("miss")
+		}
+		i++
+	}
+	reportOps(b)
+}
+
+func BenchmarkGetMiss(b *testing.B) {
+	s := newBenchStore(b, nil)
+	keys := benchKeyList(benchKeys)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		s.Get(keys[i&(benchKeys-1)])
+		i++
+	}
+	reportOps(b)
+}
+
+func BenchmarkSet(b *testing.B) {
+	for _, size := range []int{64, 1024} {
+		b.Run(fmt.Sprintf("valSz=%db", size), func(b *testing.B) {
+			s := newBenchStore(b, nil)
+			keys := benchKeyList(benchKeys)
+			val := []byte(strings.Repeat("v", size))
+			fill(b, s, keys, val)
+			b.ReportAllocs()
+			b.SetBytes(int64(size))
+			i := 0
+			for b.Loop() {
+				s.Set(keys[i&(benchKeys-1)], val, SetOptions{})
+				i++
+			}
+			reportOps(b)
+		})
+	}
+}
+
+// BenchmarkSetEvicting measures a write that must evict first, as under a
+// full maxmemory.
+func BenchmarkSetEvicting(b *testing.B) {
+	for _, p := range []Policy{AllKeysLRU, AllKeysLFU, AllKeysRandom, VolatileTTL} {
+		b.Run(p.String(), func(b *testing.B) {
+			val := []byte(strings.Repeat("v", 64))
+			s := newBenchStore(b, func(c *Config) {
+				c.Policy = p
+				c.MaxMemory = 4096 * entryBytes(12, len(val))
+			})
+			keys := benchKeyList(benchKeys * 4)
+			at := time.Now().Add(time.Hour).UnixMilli()
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if err := s.Reserve(); err != nil {
+					b.Fatal(err)
+				}
+				s.Set(keys[i%len(keys)], val, SetOptions{ExpireAt: at + int64(i%1000)})
+				i++
+			}
+			reportOps(b)
+		})
+	}
+}
+
+func BenchmarkIncrBy(b *testing.B) {
+	s := newBenchStore(b, nil)
+	keys := benchKeyList(1024)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		s.IncrBy(keys[i&1023], 1)
+		i++
+	}
+	reportOps(b)
+}
+
+func BenchmarkAppend(b *testing.B) {
+	s := newBenchStore(b, nil)
+	keys := benchKeyList(1024)
+	val := []byte("0123456789abcdef")
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		k := keys[i&1023]
+		if n, _ := s.Append(k, val); n > 1<<16 {
+			s.Del(k)
+		}
+		i++
+	}
+	reportOps(b)
+}
+
+func BenchmarkGetParallel(b *testing.B) {
+	s := newBenchStore(b, nil)
+	keys := benchKeyList(benchKeys)
+	fill(b, s, keys, []byte(strings.Repeat("v", 64)))
+	var seed atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := int(seed.Add(7919))
+		for pb.Next() {
+			if _, ok, _ := s.Get(keys[i&(benchKeys-1)]); !ok {
+				b.Error("miss")
+				return
+			}
+			i++
+		}
+	})
+	reportOps(b)
+}
+
+// BenchmarkMixedParallel is 90% GET, 10% SET over shared keys.
+func BenchmarkMixedParallel(b *testing.B) {
+	s := newBenchStore(b, nil)
+	keys := benchKeyList(benchKeys)
+	val := []byte(strings.Repeat("v", 64))
+	fill(b, s, keys, val)
+	var seed atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := int(seed.Add(7919))
+		for pb.Next() {
+			k := keys[i&(benchKeys-1)]
+			if i%10 == 0 {
+				s.Set(k, val, SetOptions{})
+			} else {
+				s.Get(k)
+			}
+			i++
+		}
+	})
+	reportOps(b)
+}
