@@ -83,7 +83,7 @@ check_alive() {
 # start_server NAME [ARGS...]: start a fresh server on its loopback port and
 # wait until it answers PING.
 start_server() {
-	local name=$1 port cmd
+	local name=$1 port cmd var
 	shift
 	port=$(port_of "$name")
 	if redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1; then
@@ -91,7 +91,15 @@ start_server() {
 	fi
 	case $name in
 	redis) cmd=(redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no "$@") ;;
-	cached) cmd=("$CACHED_BIN" --port "$port" --bind 127.0.0.1 "$@") ;;
+	cached)
+		# cached also reads CACHED_* settings from the environment; clear
+		# them so only the flags here (the same as redis gets) apply.
+		cmd=(env)
+		for var in $(compgen -e); do
+			if [[ $var == CACHED_* ]]; then cmd+=(-u "$var"); fi
+		done
+		cmd+=("$CACHED_BIN" --port "$port" --bind 127.0.0.1 "$@")
+		;;
 	esac
 	"${cmd[@]}" >"$TMP/$name.log" 2>&1 &
 	PID[$name]=$!
@@ -184,7 +192,7 @@ stop_server cached
 cat <<EOF
 ## Throughput
 
-redis-benchmark -t set,get,incr,mset -r 100000 -d 64 -c 50 -n $REQUESTS; median of $ROUNDS rounds, servers alternated.
+redis-benchmark -t set,get,incr,mset -r 100000 -d 64 -c 50 -n $REQUESTS; median of $ROUNDS round(s), server order alternating per round.
 
 | test | pipeline | redis ops/s (median) | cached ops/s (median) | cached/redis |
 |---|---:|---:|---:|---:|
