@@ -229,7 +229,7 @@ func (s *Store) SetRange(key []byte, offset int64, val []byte) (int, error) {
 	if len(val) == 0 {
 		return cur, nil
 	}
-	if offset+int64(len(val)) > MaxStringLen {
+	if offset > MaxStringLen-int64(len(val)) { // offset+len could overflow
 		return 0, ErrTooLarge
 	}
 	n := max(cur, int(offset)+len(val))

@@ -24,8 +24,8 @@ func TestSet(t *testing.T) {
 	}
 	tests := []struct {
 		name     string
-		existing string // value already stored, unless "" with !volatile
 		has      bool   // whether the key exists before
+		existing string // its value when it does
 		deadline int64  // of the existing key, relative; 0: none
 		val      string
 		opt      func(now int64) SetOptions
@@ -527,6 +527,8 @@ func TestSetRange(t *testing.T) {
 		{"empty value far beyond limit", ptr("Hello"), MaxStringLen * 4, "", 5, nil, ptr("Hello")},
 		{"too large on missing", nil, MaxStringLen, "x", 0, ErrTooLarge, nil},
 		{"too large on existing", ptr("Hello"), MaxStringLen - 1, "xy", 0, ErrTooLarge, ptr("Hello")},
+		{"offset overflows int64", ptr("Hello"), math.MaxInt64, "x", 0, ErrTooLarge, ptr("Hello")},
+		{"offset overflows on missing", nil, math.MaxInt64 - 1, "xy", 0, ErrTooLarge, nil},
 		{"binary", ptr("\x00\x00\x00"), 1, "\xff", 3, nil, ptr("\x00\xff\x00")},
 	}
 	for _, tt := range tests {
