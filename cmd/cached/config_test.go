@@ -142,3 +142,23 @@ func TestLoadConfigTimeout(t *testing.T) {
 		t.Errorf("idle timeout = %v", c.resp.IdleTimeout)
 	}
 }
+
+func TestGCPercent(t *testing.T) {
+	tests := []struct {
+		live uint64
+		want int
+	}{
+		{0, 100},
+		{1 << 20, 100},
+		{16 << 20, 100},
+		{64 << 20, 25},
+		{128 << 20, 12},
+		{1 << 30, 12},
+		{64 << 30, 12},
+	}
+	for _, tt := range tests {
+		if got := gcPercent(tt.live); got != tt.want {
+			t.Errorf("gcPercent(%d) = %d, want %d", tt.live, got, tt.want)
+		}
+	}
+}

@@ -61,6 +61,12 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	tuned := make(chan struct{})
+	go func() {
+		defer close(tuned)
+		tuneGC(ctx, os.Getenv("GOGC") != "")
+	}()
+	defer func() { stop(); <-tuned }()
 	if err := n.Start(ctx); err != nil {
 		return err
 	}
@@ -76,14 +82,14 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 }
 
 // limitHeap tells the Go runtime to collect harder as the heap nears the
-// data limit, so RSS stays near maxmemory instead of growing to twice the
-// live heap (GOGC=100). The headroom covers buffers and runtime overhead.
-// An explicit GOMEMLIMIT wins.
+// data limit, so RSS stays near maxmemory whatever the GC tuner decides. The
+// headroom covers connection buffers and runtime overhead. An explicit
+// GOMEMLIMIT wins.
 func limitHeap(maxMemory int64) {
 	if maxMemory <= 0 || os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	debug.SetMemoryLimit(maxMemory + maxMemory/4 + 32<<20)
+	debug.SetMemoryLimit(maxMemory + maxMemory/8 + 16<<20)
 }
 
 func newLogger(w io.Writer, cfg *config) *slog.Logger {

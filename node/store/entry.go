@@ -2,6 +2,7 @@ package store
 
 import (
 	"math/rand/v2"
+	"slices"
 	"sync/atomic"
 	"unsafe"
 )
@@ -23,18 +24,85 @@ func (k Kind) String() string {
 	return "none"
 }
 
-// entry is one stored value. The map key that indexes it shares one
-// allocation with val (see newData), so a string key costs two allocations:
-// this struct and its bytes.
+// entry is one stored value. A string entry is a single allocation with no
+// pointers in it: this header, then the key bytes, then the value bytes and
+// spare capacity for APPEND. The map key is a string over the key bytes, so a
+// key costs one allocation, and the garbage collector never scans its bytes.
 //
-// val is never modified within its length once stored: readers may keep the
-// slice after releasing the shard lock. Writers replace it, or extend it past
-// its length (APPEND), which no earlier reader can see.
+// The bytes within the value's length are never modified once stored:
+// readers may keep the slice value returns after releasing the shard lock.
+// Writers replace the entry, or append past the length (APPEND), which no
+// earlier reader can see.
 type entry struct {
-	val      []byte
 	expireAt int64         // absolute deadline in Unix ms; 0 means none
 	meta     atomic.Uint64 // low 32 bits: last access (ms since the store's epoch); bits 32-39: LFU counter
+	klen     uint32
+	vlen     uint32
+	vcap     uint32
 	kind     Kind
+}
+
+// entryHeader is the size of the header before an entry's key.
+const entryHeader = int(unsafe.Sizeof(entry{}))
+
+// newStringEntry allocates an entry holding key and val, with extra bytes
+// of spare capacity after the value.
+func newStringEntry(key, val []byte, extra int) *entry {
+	buf := make([]byte, entryHeader+len(key)+len(val)+extra)
+	copy(buf[entryHeader:], key)
+	copy(buf[entryHeader+len(key):], val)
+	e := (*entry)(unsafe.Pointer(unsafe.SliceData(buf)))
+	e.klen = uint32(len(key))
+	e.vlen = uint32(len(val))
+	e.vcap = uint32(len(val) + extra)
+	e.kind = KindString
+	return e
+}
+
+// data returns the bytes after the header: key, value, spare capacity.
+func (e *entry) data() []byte {
+	n := int(e.klen + e.vcap)
+	if n == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(e), entryHeader)), n)
+}
+
+// key returns the entry's key, sharing its memory.
+func (e *entry) key() string {
+	if e.klen == 0 {
+		return ""
+	}
+	return unsafe.String(&e.data()[0], e.klen)
+}
+
+// value returns the string value, sharing its memory, with no spare capacity
+// (so a caller's append cannot write into the entry).
+func (e *entry) value() []byte {
+	if e.vlen == 0 {
+		return []byte{}
+	}
+	return e.data()[e.klen : e.klen+e.vlen : e.klen+e.vlen]
+}
+
+// appendInPlace appends b within the spare capacity and reports whether it
+// fitted. The shard's write lock must be held.
+func (e *entry) appendInPlace(b []byte) bool {
+	if int(e.vlen)+len(b) > int(e.vcap) {
+		return false
+	}
+	copy(e.data()[e.klen+e.vlen:], b)
+	e.vlen += uint32(len(b))
+	return true
+}
+
+// bytes estimates the heap the entry holds, its map slot included.
+func (e *entry) bytes() int64 { return entryBytes(int(e.klen), int(e.vcap)) }
+
+// entryBytes estimates the heap held by a string entry with a key of klen
+// bytes and vcap bytes of value capacity.
+func entryBytes(klen, vcap int) int64 {
+	return int64(mapSlotBytes + allocSize(entryHeader+klen+vcap))
 }
 
 // LFU counter parameters, as Redis's lfu-log-factor and LFU_INIT_VAL.
@@ -75,47 +143,28 @@ func (e *entry) touch(now uint32) {
 	e.meta.Store(packMeta(now, f))
 }
 
-// newData copies key and val into one allocation and returns the key as a
-// string and the value as a slice, both backed by it. extra bytes of spare
-// capacity are left after the value for in-place appends.
-func newData(key []byte, val []byte, extra int) (string, []byte) {
-	buf := make([]byte, len(key)+len(val), len(key)+len(val)+extra)
-	copy(buf, key)
-	copy(buf[len(key):], val)
-	return unsafe.String(unsafe.SliceData(buf), len(key)), buf[len(key):]
-}
-
 // Memory accounting. The estimate follows the Go allocator's size classes so
 // that used_memory tracks the heap the entries really hold.
-const (
-	entrySize    = 48 // sizeof(entry) rounded to its size class
-	mapSlotBytes = 32 // a swiss-table slot (string header + pointer) at typical load
-)
+const mapSlotBytes = 32 // a swiss-table slot (string header + pointer) at typical load
 
-// entryBytes estimates the heap held by a string entry.
-func entryBytes(klen, vcap int) int64 {
-	return int64(mapSlotBytes + entrySize + allocSize(klen+vcap))
+// sizeClasses are the Go allocator's small object sizes (runtime/sizeclasses.go).
+var sizeClasses = [...]int{
+	8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256,
+	288, 320, 352, 384, 416, 448, 480, 512, 576, 640, 704, 768, 896, 1024, 1152, 1280,
+	1408, 1536, 1792, 2048, 2304, 2688, 3072, 3200, 3456, 4096, 4864, 5376, 6144, 6528,
+	6784, 6912, 8192, 9472, 9728, 10240, 10880, 12288, 13568, 14336, 16384, 18432, 19072,
+	20480, 21760, 24576, 27264, 28672, 32768,
 }
 
-// allocSize rounds n up to the Go allocator's size class.
+// allocSize rounds n up to the Go allocator's size class; large objects take
+// whole 8 KiB pages.
 func allocSize(n int) int {
-	switch {
-	case n == 0:
+	if n == 0 {
 		return 0
-	case n <= 8:
-		return 8
-	case n <= 16:
-		return 16
-	case n <= 32:
-		return (n + 15) &^ 15
-	case n <= 128:
-		return (n + 15) &^ 15
-	case n <= 256:
-		return (n + 31) &^ 31
-	case n <= 1024:
-		return (n + 127) &^ 127
-	case n <= 32768:
-		return (n + 1023) &^ 1023
 	}
-	return (n + 8191) &^ 8191
+	if n > sizeClasses[len(sizeClasses)-1] {
+		return (n + 8191) &^ 8191
+	}
+	i, _ := slices.BinarySearch(sizeClasses[:], n)
+	return sizeClasses[i]
 }

@@ -185,14 +185,21 @@ func (s *Store) Rename(src, dst []byte, nx bool) (bool, error) {
 	if string(src) == string(dst) {
 		return !nx, nil
 	}
-	if nx && s.lookupLocked(dsh, di, dst, now) != nil {
+	old := s.lookupLocked(dsh, di, dst, now)
+	if nx && old != nil {
 		return false, nil
 	}
 	s.removeLocked(ssh, si, string(src), e)
-	k, v := newData(dst, e.val, 0)
-	e.val = v
-	s.insertLocked(dsh, di, k, e)
+	s.insertLocked(dsh, di, renamed(e, dst), old)
 	return true, nil
+}
+
+// renamed returns a copy of e under key, with e's deadline and access record.
+func renamed(e *entry, key []byte) *entry {
+	ne := newStringEntry(key, e.value(), 0)
+	ne.expireAt = e.expireAt
+	ne.meta.Store(e.meta.Load())
+	return ne
 }
 
 // Copy copies src's value and deadline to dst. Without replace it does
@@ -213,9 +220,9 @@ func (s *Store) Copy(src, dst []byte, replace bool) bool {
 		}
 		s.removeLocked(dsh, di, string(dst), old)
 	}
-	k, ne := s.newEntry(dst, e.val, e.expireAt, now, 0)
-	ne.kind = e.kind
-	s.insertLocked(dsh, di, k, ne)
+	ne := renamed(e, dst)
+	ne.meta.Store(packMeta(s.clock(now), lfuInit))
+	s.insertLocked(dsh, di, ne, nil)
 	return true
 }
 
@@ -315,10 +322,10 @@ func (s *Store) Inspect(key []byte) (Object, bool) {
 		c := s.clock(now)
 		o = Object{
 			Kind:     e.kind,
-			Encoding: stringEncoding(e.val),
+			Encoding: stringEncoding(e.value()),
 			Freq:     e.freq(c),
 			IdleMs:   int64(c - e.access()),
-			Bytes:    entryBytes(len(key), cap(e.val)),
+			Bytes:    e.bytes(),
 		}
 	})
 	return o, ok

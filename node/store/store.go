@@ -186,37 +186,37 @@ func (s *Store) lookupLocked(sh *shard, i int, key []byte, now int64) *entry {
 	return e
 }
 
-// insertLocked stores e under k (which must share memory with e.val or be
-// freshly allocated), replacing any existing entry.
-func (s *Store) insertLocked(sh *shard, i int, k string, e *entry) {
+// insertLocked stores e under its key in group i, replacing old, the key's
+// current live entry (nil when absent).
+func (s *Store) insertLocked(sh *shard, i int, e, old *entry) {
 	m := sh.groups[i]
 	if m == nil {
 		m = make(map[string]*entry)
 		sh.groups[i] = m
 	}
-	if old := m[k]; old != nil {
-		s.accountRemoveLocked(sh, i, len(k), old)
+	if old != nil {
+		s.accountRemoveLocked(sh, i, old)
 	} else {
 		sh.keys++
 	}
-	m[k] = e
+	m[e.key()] = e // for an existing key this also points the map's key at e's bytes
 	if e.expireAt != 0 {
 		sh.volatile[i]++
 	}
-	s.used.Add(entryBytes(len(k), cap(e.val)))
+	s.used.Add(e.bytes())
 }
 
 // accountRemoveLocked undoes the accounting of e without touching the map.
-func (s *Store) accountRemoveLocked(sh *shard, i int, klen int, e *entry) {
+func (s *Store) accountRemoveLocked(sh *shard, i int, e *entry) {
 	if e.expireAt != 0 {
 		sh.volatile[i]--
 	}
-	s.used.Add(-entryBytes(klen, cap(e.val)))
+	s.used.Add(-e.bytes())
 }
 
 // removeLocked deletes k, whose entry is e.
 func (s *Store) removeLocked(sh *shard, i int, k string, e *entry) {
-	s.accountRemoveLocked(sh, i, len(k), e)
+	s.accountRemoveLocked(sh, i, e)
 	delete(sh.groups[i], k)
 	sh.keys--
 	if len(sh.groups[i]) == 0 {
@@ -236,21 +236,23 @@ func setExpireLocked(sh *shard, i int, e *entry, at int64) {
 }
 
 // newEntry returns a string entry for val with a fresh access record.
-func (s *Store) newEntry(key, val []byte, expireAt int64, now int64, extra int) (string, *entry) {
-	k, v := newData(key, val, extra)
-	e := &entry{val: v, expireAt: expireAt, kind: KindString}
+func (s *Store) newEntry(key, val []byte, expireAt int64, now int64, extra int) *entry {
+	e := newStringEntry(key, val, extra)
+	e.expireAt = expireAt
 	e.meta.Store(packMeta(s.clock(now), lfuInit))
-	return k, e
+	return e
 }
 
-// replaceValueLocked gives the existing key a new value, reallocating the key
-// bytes with it so the old value's memory is released.
-func (s *Store) replaceValueLocked(sh *shard, i int, key, val []byte, e *entry, extra int) {
-	k, v := newData(key, val, extra)
-	s.used.Add(entryBytes(len(k), cap(v)) - entryBytes(len(k), cap(e.val)))
-	e.val = v
-	e.kind = KindString
-	sh.groups[i][k] = e // also replaces the map's key header with k
+// replaceValueLocked gives e's key a new string value (with extra spare
+// bytes) in a new entry that keeps e's deadline and access record, and
+// returns it. e must be live in group i.
+func (s *Store) replaceValueLocked(sh *shard, i int, e *entry, val []byte, extra int) *entry {
+	ne := newStringEntry(e.data()[:e.klen], val, extra)
+	ne.expireAt = e.expireAt
+	ne.meta.Store(e.meta.Load())
+	s.used.Add(ne.bytes() - e.bytes())
+	sh.groups[i][ne.key()] = ne // also points the map's key at the new bytes
+	return ne
 }
 
 // Stats are the store's counters, as INFO reports them.
@@ -314,8 +316,8 @@ func (s *Store) Flush() {
 		sh.mu.Lock()
 		var freed int64
 		for j, m := range sh.groups {
-			for k, e := range m {
-				freed += entryBytes(len(k), cap(e.val))
+			for _, e := range m {
+				freed += e.bytes()
 			}
 			sh.groups[j] = nil
 			sh.volatile[j] = 0

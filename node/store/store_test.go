@@ -104,16 +104,18 @@ func checkInvariants(t testing.TB, s *Store) {
 		for i, m := range sh.groups {
 			var volatile int32
 			for k, e := range m {
-				used += entryBytes(len(k), cap(e.val))
+				used += entryBytes(len(k), int(e.vcap))
 				if e.expireAt != 0 {
 					volatile++
 				}
 				if want := i<<shardBits | si; ring.SlotString(k)&(groupCount-1) != want {
 					t.Errorf("key %q stored in group %d, belongs in %d", k, want, ring.SlotString(k)&(groupCount-1))
 				}
-				if len(k) > 0 && cap(e.val) > 0 &&
-					unsafe.Add(unsafe.Pointer(unsafe.StringData(k)), len(k)) != unsafe.Pointer(unsafe.SliceData(e.val)) {
-					t.Errorf("key %q does not share its value's allocation", k)
+				if len(k) > 0 && unsafe.Pointer(unsafe.StringData(k)) != unsafe.Add(unsafe.Pointer(e), entryHeader) {
+					t.Errorf("key %q does not share its entry's allocation", k)
+				}
+				if e.key() != k {
+					t.Errorf("entry under %q holds key %q", k, e.key())
 				}
 			}
 			if volatile != sh.volatile[i] {
@@ -436,14 +438,14 @@ func TestEntryBytes(t *testing.T) {
 		klen, vcap int
 		want       int64
 	}{
-		{0, 0, mapSlotBytes + entrySize},
-		{1, 0, mapSlotBytes + entrySize + 8},
-		{3, 5, mapSlotBytes + entrySize + 8},
-		{3, 6, mapSlotBytes + entrySize + 16},
-		{10, 100, mapSlotBytes + entrySize + 112},
-		{0, 1024, mapSlotBytes + entrySize + 1024},
-		{0, 1025, mapSlotBytes + entrySize + 2048},
-		{0, 40000, mapSlotBytes + entrySize + 40960},
+		{0, 0, mapSlotBytes + 32},
+		{1, 0, mapSlotBytes + 48},
+		{3, 13, mapSlotBytes + 48},
+		{3, 14, mapSlotBytes + 64},
+		{10, 100, mapSlotBytes + 144},
+		{0, 1024 - 32, mapSlotBytes + 1024},
+		{0, 1025 - 32, mapSlotBytes + 1152},
+		{0, 40000, mapSlotBytes + 40960},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%d+%d", tt.klen, tt.vcap), func(t *testing.T) {

@@ -29,7 +29,7 @@ func (s *Store) Get(key []byte) (val []byte, ok bool, err error) {
 		return nil, false, ErrWrongType
 	}
 	e.touch(s.clock(now))
-	val = e.val[:len(e.val):len(e.val)] // clipped: spare capacity is APPEND's
+	val = e.value()
 	sh.mu.RUnlock()
 	sh.hits.Add(1)
 	return val, true, nil
@@ -76,7 +76,7 @@ func (s *Store) Set(key, val []byte, opt SetOptions) (old []byte, hadOld, writte
 		if e.kind != KindString {
 			return nil, false, false, ErrWrongType
 		}
-		old, hadOld = e.val, true
+		old, hadOld = e.value(), true
 	}
 	if (opt.Cond == SetNX && e != nil) || (opt.Cond == SetXX && e == nil) {
 		return old, hadOld, false, nil
@@ -87,16 +87,11 @@ func (s *Store) Set(key, val []byte, opt SetOptions) (old []byte, hadOld, writte
 
 // setLocked writes a string value over e (nil when absent).
 func (s *Store) setLocked(sh *shard, i int, key, val []byte, e *entry, expireAt int64, keepTTL bool, now int64) {
-	if e == nil {
-		k, ne := s.newEntry(key, val, expireAt, now, 0)
-		s.insertLocked(sh, i, k, ne)
-		return
+	ne := s.newEntry(key, val, expireAt, now, 0)
+	if e != nil && keepTTL {
+		ne.expireAt = e.expireAt
 	}
-	if !keepTTL {
-		setExpireLocked(sh, i, e, expireAt)
-	}
-	s.replaceValueLocked(sh, i, key, val, e, 0)
-	e.meta.Store(packMeta(s.clock(now), lfuInit))
+	s.insertLocked(sh, i, ne, e)
 }
 
 // MSet stores every key/value pair (pairs alternate key, value) atomically:
@@ -141,7 +136,7 @@ func (s *Store) GetDel(key []byte) (val []byte, ok bool, err error) {
 	}
 	s.removeLocked(sh, i, string(key), e)
 	sh.hits.Add(1)
-	return e.val, true, nil
+	return e.value(), true, nil
 }
 
 // ExpireChange says how GETEX changes a key's deadline.
@@ -176,7 +171,7 @@ func (s *Store) GetEx(key []byte, ch ExpireChange) (val []byte, ok bool, err err
 	case ch.Set:
 		setExpireLocked(sh, i, e, ch.At)
 	}
-	return e.val[:len(e.val):len(e.val)], true, nil
+	return e.value(), true, nil
 }
 
 // Append appends val to the string at key (creating it) and returns the new
@@ -188,24 +183,21 @@ func (s *Store) Append(key, val []byte) (int, error) {
 	defer sh.mu.Unlock()
 	e := s.lookupLocked(sh, i, key, now)
 	if e == nil {
-		k, ne := s.newEntry(key, val, 0, now, 0)
-		s.insertLocked(sh, i, k, ne)
+		s.insertLocked(sh, i, s.newEntry(key, val, 0, now, 0), nil)
 		return len(val), nil
 	}
 	if e.kind != KindString {
 		return 0, ErrWrongType
 	}
-	n := len(e.val) + len(val)
+	n := int(e.vlen) + len(val)
 	if n > MaxStringLen {
 		return 0, ErrTooLarge
 	}
-	if n <= cap(e.val) {
-		// In place, past the length earlier readers hold.
-		e.val = append(e.val, val...)
-	} else {
-		grown := make([]byte, 0, n*2)
-		grown = append(append(grown, e.val...), val...)
-		s.replaceValueLocked(sh, i, key, grown, e, len(grown))
+	// In place when it fits, past the length earlier readers hold;
+	// otherwise into a new entry with as much again spare.
+	if !e.appendInPlace(val) {
+		grown := append(append(make([]byte, 0, n), e.value()...), val...)
+		e = s.replaceValueLocked(sh, i, e, grown, n)
 	}
 	e.touch(s.clock(now))
 	return n, nil
@@ -222,28 +214,24 @@ func (s *Store) SetRange(key []byte, offset int64, val []byte) (int, error) {
 	if e != nil && e.kind != KindString {
 		return 0, ErrWrongType
 	}
-	cur := 0
+	var cur []byte
 	if e != nil {
-		cur = len(e.val)
+		cur = e.value()
 	}
 	if len(val) == 0 {
-		return cur, nil
+		return len(cur), nil
 	}
 	if offset > MaxStringLen-int64(len(val)) { // offset+len could overflow
 		return 0, ErrTooLarge
 	}
-	n := max(cur, int(offset)+len(val))
+	n := max(len(cur), int(offset)+len(val))
 	buf := make([]byte, n)
-	if e != nil {
-		copy(buf, e.val)
-	}
+	copy(buf, cur)
 	copy(buf[offset:], val)
 	if e == nil {
-		k, ne := s.newEntry(key, buf, 0, now, 0)
-		s.insertLocked(sh, i, k, ne)
+		s.insertLocked(sh, i, s.newEntry(key, buf, 0, now, 0), nil)
 	} else {
-		s.replaceValueLocked(sh, i, key, buf, e, 0)
-		e.touch(s.clock(now))
+		s.replaceValueLocked(sh, i, e, buf, 0).touch(s.clock(now))
 	}
 	return n, nil
 }
@@ -304,19 +292,17 @@ func (s *Store) update(key []byte, fn func(cur []byte, exists bool) ([]byte, err
 	}
 	var cur []byte
 	if e != nil {
-		cur = e.val
+		cur = e.value()
 	}
 	next, err := fn(cur, e != nil)
 	if err != nil {
 		return err
 	}
 	if e == nil {
-		k, ne := s.newEntry(key, next, 0, now, 0)
-		s.insertLocked(sh, i, k, ne)
+		s.insertLocked(sh, i, s.newEntry(key, next, 0, now, 0), nil)
 		return nil
 	}
-	s.replaceValueLocked(sh, i, key, next, e, 0)
-	e.touch(s.clock(now))
+	s.replaceValueLocked(sh, i, e, next, 0).touch(s.clock(now))
 	return nil
 }
 

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unsafe"
 )
 
 func TestSet(t *testing.T) {
@@ -423,18 +422,18 @@ func TestAppendInPlaceKeepsEarlierReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := entryOf(s, "k")
-	if cap(e.val) <= len(e.val) {
-		t.Fatalf("no spare capacity after a growing Append: len %d cap %d", len(e.val), cap(e.val))
+	if e.vcap <= e.vlen {
+		t.Fatalf("no spare capacity after a growing Append: len %d cap %d", e.vlen, e.vcap)
 	}
 	first, _, _ := s.Get(key)
 	firstCopy := string(first)
-	before := unsafe.SliceData(e.val)
+	before := e
 
 	// Fits in the spare capacity: done in place.
 	if _, err := s.Append(key, []byte("!")); err != nil {
 		t.Fatal(err)
 	}
-	if unsafe.SliceData(entryOf(s, "k").val) != before {
+	if entryOf(s, "k") != before {
 		t.Fatalf("small Append reallocated; the in-place path was not taken")
 	}
 	if string(first) != firstCopy {
@@ -858,7 +857,7 @@ func TestMSetAtomic(t *testing.T) {
 			if first == nil {
 				first = e
 			}
-			if (e == nil) != (first == nil) || (e != nil && string(e.val) != string(first.val)) {
+			if (e == nil) != (first == nil) || (e != nil && string(e.value()) != string(first.value())) {
 				unlock()
 				t.Fatalf("MSET seen half done")
 			}
