@@ -108,6 +108,14 @@ var settings = []setting{
 		c.resp.Limits.MaxQueryBuffer = int(n)
 		return err
 	}},
+	{"io-threads", "0", "event loops serving clients (0: one per core)", func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 1024 {
+			return errors.New("must be an integer 0..1024")
+		}
+		c.resp.IOThreads = n
+		return nil
+	}},
 	{"loglevel", "info", "log level: debug, info, warn, error (or Redis's verbose, notice, warning)", func(c *config, v string) error {
 		switch strings.ToLower(v) {
 		case "debug", "verbose":

@@ -77,13 +77,15 @@ func (s *Store) SetSamples(n int) { s.samples.Store(int32(min(max(n, 1), 64))) }
 // UsedMemory returns the estimated bytes held by entries.
 func (s *Store) UsedMemory() int64 { return s.used.Load() }
 
-// maxEvictionsPerCall bounds the work one write does on behalf of eviction.
+// maxEvictionsPerCall bounds the work one write does on behalf of
+// eviction, as Redis's eviction time limit does: after a large drop of
+// maxmemory, the excess is evicted over the following writes.
 const maxEvictionsPerCall = 1024
 
 // Reserve makes room before a write, as Redis does before each command that
 // may grow memory: while used memory exceeds maxmemory it evicts by the
-// policy. It returns ErrOOM when it cannot get under the limit (noeviction,
-// or no key the policy may evict).
+// policy. It returns ErrOOM only when nothing can be evicted (noeviction,
+// or no key the policy may evict) and memory is over the limit.
 func (s *Store) Reserve() error {
 	limit := s.maxMemory.Load()
 	if limit == 0 || s.used.Load() <= limit {
@@ -93,8 +95,8 @@ func (s *Store) Reserve() error {
 	if p == NoEviction {
 		return ErrOOM
 	}
-	for n := 0; s.used.Load() > limit; n++ {
-		if n == maxEvictionsPerCall || !s.evictOne(p) {
+	for n := 0; n < maxEvictionsPerCall && s.used.Load() > limit; n++ {
+		if !s.evictOne(p) {
 			return ErrOOM
 		}
 	}

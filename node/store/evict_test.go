@@ -455,13 +455,13 @@ func TestEvictionAccounting(t *testing.T) {
 					s.Set(k, []byte(strings.Repeat("x", rand.IntN(300))), SetOptions{ExpireAt: at})
 				case 1:
 					s.Append(k, []byte("appended"))
-					s.Expire(k, at, ExpireAlways)
+					s.Expire(k, at, ExpireCond(0))
 				case 2:
 					s.SetRange(k, int64(rand.IntN(200)), []byte("range"))
-					s.Expire(k, at, ExpireAlways)
+					s.Expire(k, at, ExpireCond(0))
 				case 3:
 					s.IncrBy([]byte(evictKey('n', i%50)), 1)
-					s.Expire([]byte(evictKey('n', i%50)), at, ExpireAlways)
+					s.Expire([]byte(evictKey('n', i%50)), at, ExpireCond(0))
 				case 4:
 					s.Rename(k, []byte(evictKey('k', rand.IntN(500))), false)
 				}

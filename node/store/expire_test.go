@@ -12,13 +12,14 @@ func TestLazyExpiry(t *testing.T) {
 	setEx(t, s, "k", "v", at)
 	set(t, s, "other", "v")
 
-	clk.Advance(999 * time.Millisecond)
+	// As in Redis, the key is still there at its deadline.
+	clk.Advance(time.Second)
 	wantValue(t, s, "k", "v", true)
 
-	// The deadline itself is already past: Redis expires at when <= now.
+	// One millisecond later it is gone.
 	clk.Advance(time.Millisecond)
 	if s.Exists([]byte("k")) {
-		t.Fatal("Exists at the deadline = true")
+		t.Fatal("Exists 1ms after the deadline = true")
 	}
 	if got := s.Len(); got != 2 {
 		t.Fatalf("Len() = %d before any write access, want 2 (not yet removed)", got)
@@ -39,6 +40,62 @@ func TestLazyExpiry(t *testing.T) {
 	checkInvariants(t, s)
 }
 
+// TestExpiryBoundary pins Redis's boundary on every path that looks at a
+// deadline: a key is alive at its deadline and gone 1ms later.
+func TestExpiryBoundary(t *testing.T) {
+	const ttl = 100 // ms
+	k := []byte("k")
+	tests := []struct {
+		name  string
+		alive func(s *Store) bool
+	}{
+		{"Get", func(s *Store) bool { _, ok, _ := s.Get(k); return ok }},
+		{"Exists", func(s *Store) bool { return s.Exists(k) }},
+		{"Type", func(s *Store) bool { _, ok := s.Type(k); return ok }},
+		{"Touch", func(s *Store) bool { return s.Touch(k) }},
+		{"Deadline", func(s *Store) bool { _, _, ok := s.Deadline(k); return ok }},
+		{"Inspect", func(s *Store) bool { _, ok := s.Inspect(k); return ok }},
+		{"Keys", func(s *Store) bool { return len(s.Keys("*")) == 1 }},
+		{"Scan", func(s *Store) bool {
+			var n int
+			for cursor := uint64(0); ; {
+				var keys []string
+				cursor, keys = s.Scan(cursor, ScanOptions{Count: 1000})
+				n += len(keys)
+				if cursor == 0 {
+					return n == 1
+				}
+			}
+		}},
+		{"RandomKey", func(s *Store) bool { _, ok := s.RandomKey(); return ok }},
+		{"ExpireCycle", func(s *Store) bool { s.ExpireCycle(0, time.Hour); return s.Len() == 1 }},
+		{"Set NX", func(s *Store) bool {
+			_, _, written, _ := s.Set(k, []byte("new"), SetOptions{Cond: SetNX, KeepTTL: true})
+			return !written
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, clk := newTestStore(t, nil)
+			setEx(t, s, "k", "v", clk.Ms()+ttl)
+
+			clk.Advance(ttl * time.Millisecond)
+			if !tt.alive(s) {
+				t.Fatal("gone at its deadline; want alive, as in Redis")
+			}
+			if got := s.Stats().ExpiredKeys; got != 0 {
+				t.Fatalf("ExpiredKeys = %d at the deadline, want 0", got)
+			}
+
+			clk.Advance(time.Millisecond)
+			if tt.alive(s) {
+				t.Fatal("alive 1ms after its deadline; want gone")
+			}
+			checkInvariants(t, s)
+		})
+	}
+}
+
 // TestLazyExpiryOnWrite checks that every writing command treats an expired
 // key as missing and removes it.
 func TestLazyExpiryOnWrite(t *testing.T) {
@@ -57,7 +114,7 @@ func TestLazyExpiryOnWrite(t *testing.T) {
 		{"GetDel", func(s *Store) string { s.GetDel([]byte("k")); return "" }},
 		{"GetEx", func(s *Store) string { s.GetEx([]byte("k"), ExpireChange{Persist: true}); return "" }},
 		{"Del", func(s *Store) string { s.Del([]byte("k")); return "" }},
-		{"Expire", func(s *Store) string { s.Expire([]byte("k"), 1<<50, ExpireAlways); return "" }},
+		{"Expire", func(s *Store) string { s.Expire([]byte("k"), 1<<50, ExpireCond(0)); return "" }},
 		{"Persist", func(s *Store) string { s.Persist([]byte("k")); return "" }},
 		{"MSet NX", func(s *Store) string { s.MSet([][]byte{[]byte("k"), []byte("m")}, true); return "m" }},
 	}
@@ -65,7 +122,7 @@ func TestLazyExpiryOnWrite(t *testing.T) {
 		t.Run(op.name, func(t *testing.T) {
 			s, clk := newTestStore(t, nil)
 			setEx(t, s, "k", "12", clk.Ms()+10)
-			clk.Advance(10 * time.Millisecond)
+			clk.Advance(11 * time.Millisecond) // 1ms past the deadline
 			want := op.run(s)
 			if got := s.Stats().ExpiredKeys; got != 1 {
 				t.Errorf("ExpiredKeys = %d, want 1", got)
@@ -108,7 +165,14 @@ func TestExpireCycle(t *testing.T) {
 		t.Fatalf("Len() = %d before any deadline, want %d", got, n)
 	}
 
+	// At the first deadline the keys are still there.
 	clk.Advance(time.Second)
+	s.ExpireCycle(0, time.Hour)
+	if got := s.Len(); got != n {
+		t.Fatalf("Len() = %d at the first deadline, want %d", got, n)
+	}
+
+	clk.Advance(time.Millisecond)
 	s.ExpireCycle(0, time.Hour)
 	st := s.Stats()
 	if st.Keys != 2*n/3 || st.VolatileKeys != n/3 || st.ExpiredKeys != n/3 {
@@ -136,7 +200,7 @@ func TestExpireCycleBudget(t *testing.T) {
 	for i := range n {
 		setEx(t, s, fmt.Sprintf("key:%d", i), "v", clk.Ms()+1)
 	}
-	clk.Advance(time.Millisecond)
+	clk.Advance(2 * time.Millisecond)
 
 	cursor := 0
 	calls := 0
@@ -166,7 +230,7 @@ func TestExpireCycleFromCursor(t *testing.T) {
 	for i := range 500 {
 		setEx(t, s, fmt.Sprintf("key:%d", i), "v", clk.Ms()+1)
 	}
-	clk.Advance(time.Millisecond)
+	clk.Advance(2 * time.Millisecond)
 	from := groupCount / 3
 	if got := s.ExpireCycle(from, time.Hour); got != from {
 		t.Errorf("full cycle from %d returned %d", from, got)
@@ -185,7 +249,7 @@ func TestActiveExpiry(t *testing.T) {
 	}
 	set(t, s, "keep", "v")
 	s.Start()
-	clk.Advance(time.Second)
+	clk.Advance(time.Second + time.Millisecond) // 1ms past the deadline
 	deadline := time.Now().Add(10 * time.Second)
 	for s.Len() > 1 {
 		if time.Now().After(deadline) {

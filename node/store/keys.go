@@ -226,17 +226,18 @@ func (s *Store) Copy(src, dst []byte, replace bool) bool {
 	return true
 }
 
-// ExpireCond is the condition of an EXPIRE: NX, XX, GT or LT.
+// ExpireCond is the set of conditions of an EXPIRE: NX, XX, GT, LT. The
+// front end rejects the combinations Redis rejects (NX with any other, GT
+// with LT); XX may go with GT or LT.
 type ExpireCond uint8
 
 // EXPIRE conditions, as Redis 7. A key without a deadline counts as an
 // infinite one for GT and LT.
 const (
-	ExpireAlways ExpireCond = iota
-	ExpireNX                // only when the key has no deadline
-	ExpireXX                // only when the key has a deadline
-	ExpireGT                // only when the new deadline is later
-	ExpireLT                // only when the new deadline is earlier
+	ExpireNX ExpireCond = 1 << iota // only when the key has no deadline
+	ExpireXX                        // only when the key has a deadline
+	ExpireGT                        // only when the new deadline is later
+	ExpireLT                        // only when the new deadline is earlier
 )
 
 // Expire sets key's deadline to at (absolute Unix ms) when cond allows, and
@@ -250,23 +251,11 @@ func (s *Store) Expire(key []byte, at int64, cond ExpireCond) bool {
 	if e == nil {
 		return false
 	}
-	switch cond {
-	case ExpireNX:
-		if e.expireAt != 0 {
-			return false
-		}
-	case ExpireXX:
-		if e.expireAt == 0 {
-			return false
-		}
-	case ExpireGT:
-		if e.expireAt == 0 || at <= e.expireAt {
-			return false
-		}
-	case ExpireLT:
-		if e.expireAt != 0 && at >= e.expireAt {
-			return false
-		}
+	has := e.expireAt != 0
+	if (cond&ExpireNX != 0 && has) || (cond&ExpireXX != 0 && !has) ||
+		(cond&ExpireGT != 0 && (!has || at <= e.expireAt)) ||
+		(cond&ExpireLT != 0 && has && at >= e.expireAt) {
+		return false
 	}
 	if at <= now {
 		s.removeLocked(sh, i, string(key), e)

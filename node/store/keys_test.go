@@ -20,9 +20,13 @@ func TestDel(t *testing.T) {
 		{"missing", func(*Store, *fakeClock) {}, false},
 		{"existing", func(s *Store, _ *fakeClock) { set(t, s, "k", "v") }, true},
 		{"volatile", func(s *Store, clk *fakeClock) { setEx(t, s, "k", "v", clk.Ms()+10) }, true},
-		{"expired", func(s *Store, clk *fakeClock) {
+		{"at its deadline", func(s *Store, clk *fakeClock) {
 			setEx(t, s, "k", "v", clk.Ms()+10)
 			clk.Advance(10 * time.Millisecond)
+		}, true},
+		{"expired", func(s *Store, clk *fakeClock) {
+			setEx(t, s, "k", "v", clk.Ms()+10)
+			clk.Advance(11 * time.Millisecond)
 		}, false},
 	}
 	for _, tt := range tests {
@@ -48,7 +52,7 @@ func TestExistsTypeTouch(t *testing.T) {
 	set(t, s, "plain", "v")
 	setEx(t, s, "volatile", "v", clk.Ms()+1000)
 	setEx(t, s, "expired", "v", clk.Ms()+1)
-	clk.Advance(time.Millisecond)
+	clk.Advance(2 * time.Millisecond)
 	tests := []struct {
 		key  string
 		want bool
@@ -106,7 +110,7 @@ func TestKeys(t *testing.T) {
 	}
 	setEx(t, s, "hello:expired", "v", clk.Ms()+1)
 	setEx(t, s, "foo:expired", "v", clk.Ms()+1)
-	clk.Advance(time.Millisecond)
+	clk.Advance(2 * time.Millisecond)
 
 	tests := []struct {
 		pattern string
@@ -207,7 +211,7 @@ func TestScan(t *testing.T) {
 		want[k] = true
 	}
 	setEx(t, s, "expired", "v", clk.Ms()+1)
-	clk.Advance(time.Millisecond)
+	clk.Advance(2 * time.Millisecond)
 
 	tests := []struct {
 		name string
@@ -309,7 +313,7 @@ func TestRandomKey(t *testing.T) {
 		t.Fatalf("RandomKey on empty store = %q, true", k)
 	}
 	setEx(t, s, "gone", "v", clk.Ms()+1)
-	clk.Advance(time.Millisecond)
+	clk.Advance(2 * time.Millisecond)
 	if k, ok := s.RandomKey(); ok {
 		t.Fatalf("RandomKey with only expired keys = %q, true", k)
 	}
@@ -400,7 +404,7 @@ func TestRenameExpiredSrc(t *testing.T) {
 	s, clk := newTestStore(t, nil)
 	setEx(t, s, "a", "v", clk.Ms()+1)
 	set(t, s, "b", "keep")
-	clk.Advance(time.Millisecond)
+	clk.Advance(2 * time.Millisecond)
 	if ok, err := s.Rename([]byte("a"), []byte("b"), false); ok || !errors.Is(err, ErrNoSuchKey) {
 		t.Fatalf("Rename of expired key = %v, %v; want false, ErrNoSuchKey", ok, err)
 	}
@@ -412,7 +416,7 @@ func TestRenameNXOverExpiredDst(t *testing.T) {
 	s, clk := newTestStore(t, nil)
 	set(t, s, "a", "v")
 	setEx(t, s, "b", "old", clk.Ms()+1)
-	clk.Advance(time.Millisecond)
+	clk.Advance(2 * time.Millisecond)
 	if ok, err := s.Rename([]byte("a"), []byte("b"), true); !ok || err != nil {
 		t.Fatalf("RenameNX over an expired key = %v, %v; want true, nil", ok, err)
 	}
@@ -511,9 +515,9 @@ func TestExpireConditions(t *testing.T) {
 		want    bool
 		wantAt  int64 // relative deadline afterwards; 0 none
 	}{
-		{"always on persistent", none, mid, ExpireAlways, true, mid},
-		{"always on volatile", early, mid, ExpireAlways, true, mid},
-		{"always earlier", late, mid, ExpireAlways, true, mid},
+		{"always on persistent", none, mid, ExpireCond(0), true, mid},
+		{"always on volatile", early, mid, ExpireCond(0), true, mid},
+		{"always earlier", late, mid, ExpireCond(0), true, mid},
 		{"nx on persistent", none, mid, ExpireNX, true, mid},
 		{"nx on volatile", early, mid, ExpireNX, false, early},
 		{"xx on persistent", none, mid, ExpireXX, false, none},
@@ -526,6 +530,15 @@ func TestExpireConditions(t *testing.T) {
 		{"lt earlier", late, mid, ExpireLT, true, mid},
 		{"lt later", early, mid, ExpireLT, false, early},
 		{"lt equal", mid, mid, ExpireLT, false, mid},
+		// XX may go with GT or LT; both conditions must hold.
+		{"xx|gt on persistent fails", none, mid, ExpireXX | ExpireGT, false, none},
+		{"xx|gt later", early, mid, ExpireXX | ExpireGT, true, mid},
+		{"xx|gt earlier", late, mid, ExpireXX | ExpireGT, false, late},
+		{"xx|gt equal", mid, mid, ExpireXX | ExpireGT, false, mid},
+		{"xx|lt on persistent fails", none, mid, ExpireXX | ExpireLT, false, none},
+		{"xx|lt earlier", late, mid, ExpireXX | ExpireLT, true, mid},
+		{"xx|lt later", early, mid, ExpireXX | ExpireLT, false, early},
+		{"xx|lt equal", mid, mid, ExpireXX | ExpireLT, false, mid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -566,14 +579,17 @@ func TestExpireInThePastDeletes(t *testing.T) {
 		want    bool
 		exists  bool
 	}{
-		{"now", 0, 0, ExpireAlways, true, false},
-		{"past", 0, -1000, ExpireAlways, true, false},
-		{"past on volatile", 5000, -1000, ExpireAlways, true, false},
+		{"now", 0, 0, ExpireCond(0), true, false},
+		{"past", 0, -1000, ExpireCond(0), true, false},
+		{"past on volatile", 5000, -1000, ExpireCond(0), true, false},
 		{"past lt on persistent", 0, -1000, ExpireLT, true, false},
 		{"past lt on volatile", 5000, -1000, ExpireLT, true, false},
 		{"past gt fails", 5000, -1000, ExpireGT, false, true},
 		{"past nx on volatile fails", 5000, -1000, ExpireNX, false, true},
 		{"past xx on persistent fails", 0, -1000, ExpireXX, false, true},
+		{"past xx|lt on volatile", 5000, -1000, ExpireXX | ExpireLT, true, false},
+		{"past xx|lt on persistent fails", 0, -1000, ExpireXX | ExpireLT, false, true},
+		{"past xx|gt fails", 5000, -1000, ExpireXX | ExpireGT, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -600,7 +616,7 @@ func TestExpireInThePastDeletes(t *testing.T) {
 
 func TestExpireMissing(t *testing.T) {
 	s, clk := newTestStore(t, nil)
-	for _, cond := range []ExpireCond{ExpireAlways, ExpireNX, ExpireXX, ExpireGT, ExpireLT} {
+	for _, cond := range []ExpireCond{0, ExpireNX, ExpireXX, ExpireGT, ExpireLT, ExpireXX | ExpireGT, ExpireXX | ExpireLT} {
 		if s.Expire([]byte("missing"), clk.Ms()+1000, cond) {
 			t.Errorf("Expire(missing, cond %d) = true", cond)
 		}
@@ -620,9 +636,13 @@ func TestPersist(t *testing.T) {
 		{"missing", func(*Store, *fakeClock) {}, false, false},
 		{"persistent", func(s *Store, _ *fakeClock) { set(t, s, "k", "v") }, false, true},
 		{"volatile", func(s *Store, clk *fakeClock) { setEx(t, s, "k", "v", clk.Ms()+1000) }, true, true},
-		{"expired", func(s *Store, clk *fakeClock) {
+		{"at its deadline", func(s *Store, clk *fakeClock) {
 			setEx(t, s, "k", "v", clk.Ms()+1000)
 			clk.Advance(time.Second)
+		}, true, true},
+		{"expired", func(s *Store, clk *fakeClock) {
+			setEx(t, s, "k", "v", clk.Ms()+1000)
+			clk.Advance(time.Second + time.Millisecond)
 		}, false, false},
 	}
 	for _, tt := range tests {
@@ -672,7 +692,12 @@ func TestDeadline(t *testing.T) {
 			}
 		})
 	}
+	// At the deadline the key is alive with no time left; 1ms later it is gone.
 	clk.Advance(time.Second)
+	if gotAt, now, ok := s.Deadline([]byte("volatile")); !ok || gotAt != at || now != at {
+		t.Errorf("at the deadline: Deadline = %d, %d, %v; want %d, %d, true", gotAt, now, ok, at, at)
+	}
+	clk.Advance(time.Millisecond)
 	if _, _, ok := s.Deadline([]byte("volatile")); ok {
 		t.Errorf("Deadline reports an expired key")
 	}

@@ -172,7 +172,9 @@ func (s *Store) group(g int) (*shard, int) {
 	return &s.shards[g&(shardCount-1)], g >> shardBits
 }
 
-func expired(e *entry, now int64) bool { return e.expireAt != 0 && e.expireAt <= now }
+// expired reports whether e's deadline has passed at now. As in Redis, a
+// key is still there at its deadline and gone just after.
+func expired(e *entry, now int64) bool { return e.expireAt != 0 && e.expireAt < now }
 
 // lookupLocked returns the live entry for key, deleting it if it expired.
 // The shard's write lock must be held.

@@ -394,8 +394,8 @@ func TestMemoryAccounting(t *testing.T) {
 			s.GetEx(k("v:70"), ExpireChange{Persist: true})
 		}},
 		{"expire persist", func(t *testing.T) {
-			s.Expire(k("s:50"), clk.Ms()-1, ExpireAlways)
-			s.Expire(k("s:51"), clk.Ms()+2500, ExpireAlways)
+			s.Expire(k("s:50"), clk.Ms()-1, ExpireCond(0))
+			s.Expire(k("s:51"), clk.Ms()+2500, ExpireCond(0))
 			s.Persist(k("v:80"))
 		}},
 		{"lazy expiry", func(t *testing.T) {

@@ -238,23 +238,34 @@ func (s *Store) SetRange(key []byte, offset int64, val []byte) (int, error) {
 
 // IncrBy adds delta to the integer at key (0 when absent) and returns the result.
 func (s *Store) IncrBy(key []byte, delta int64) (int64, error) {
-	var out int64
-	err := s.update(key, func(cur []byte, exists bool) ([]byte, error) {
-		var n int64
-		if exists {
-			v, ok := ParseInt(cur)
-			if !ok {
-				return nil, ErrNotInteger
-			}
-			n = v
+	sh, i := s.locate(key)
+	now := s.nowMs()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := s.lookupLocked(sh, i, key, now)
+	var n int64
+	if e != nil {
+		if e.kind != KindString {
+			return 0, ErrWrongType
 		}
-		if (delta > 0 && n > math.MaxInt64-delta) || (delta < 0 && n < math.MinInt64-delta) {
-			return nil, ErrOverflow
+		v, ok := ParseInt(e.value())
+		if !ok {
+			return 0, ErrNotInteger
 		}
-		out = n + delta
-		return strconv.AppendInt(nil, out, 10), nil
-	})
-	return out, err
+		n = v
+	}
+	if (delta > 0 && n > math.MaxInt64-delta) || (delta < 0 && n < math.MinInt64-delta) {
+		return 0, ErrOverflow
+	}
+	n += delta
+	var buf [20]byte // formatted on the stack: the new entry is the only allocation
+	val := strconv.AppendInt(buf[:0], n, 10)
+	if e == nil {
+		s.insertLocked(sh, i, s.newEntry(key, val, 0, now, 0), nil)
+	} else {
+		s.replaceValueLocked(sh, i, e, val, 0).touch(s.clock(now))
+	}
+	return n, nil
 }
 
 // IncrByFloat adds delta to the number at key (0 when absent) and returns the

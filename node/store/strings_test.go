@@ -168,7 +168,7 @@ func TestSetOverExpiredKey(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s, clk := newTestStore(t, nil)
 			setEx(t, s, "k", "old", clk.Ms()+10)
-			clk.Advance(10 * time.Millisecond)
+			clk.Advance(11 * time.Millisecond) // 1ms past the deadline
 			old, had, written, err := s.Set([]byte("k"), []byte("new"), tt.opt)
 			if err != nil || written != tt.wantWritten || had != tt.wantHad || old != nil {
 				t.Fatalf("Set = %q, %v, %v, %v; want nil, %v, %v, nil", old, had, written, err, tt.wantHad, tt.wantWritten)
@@ -276,9 +276,13 @@ func TestGetDel(t *testing.T) {
 		{"missing", func(*Store, *fakeClock) {}, "", false},
 		{"existing", func(s *Store, _ *fakeClock) { set(t, s, "k", "v") }, "v", true},
 		{"volatile", func(s *Store, clk *fakeClock) { setEx(t, s, "k", "v", clk.Ms()+1000) }, "v", true},
-		{"expired", func(s *Store, clk *fakeClock) {
+		{"at its deadline", func(s *Store, clk *fakeClock) {
 			setEx(t, s, "k", "v", clk.Ms()+1000)
 			clk.Advance(time.Second)
+		}, "v", true},
+		{"expired", func(s *Store, clk *fakeClock) {
+			setEx(t, s, "k", "v", clk.Ms()+1000)
+			clk.Advance(time.Second + time.Millisecond)
 		}, "", false},
 	}
 	for _, tt := range tests {
@@ -800,7 +804,7 @@ func TestMSet(t *testing.T) {
 				}
 				setEx(t, s, k, v, at)
 			}
-			clk.Advance(time.Millisecond)
+			clk.Advance(2 * time.Millisecond)
 			pairs := make([][]byte, len(tt.pairs))
 			for i, p := range tt.pairs {
 				pairs[i] = []byte(p)

@@ -13,16 +13,24 @@ import (
 // KILL and INFO read from other goroutines.
 type Client struct {
 	srv    *Server
-	conn   net.Conn
 	reader *Reader
 	out    []byte
+
+	// The transport: a net.Conn served by its own goroutine, or a socket
+	// on an event loop (lp non-nil).
+	conn         net.Conn
+	lp           *loop
+	fd           int
+	deadlineSet  bool       // conn has a read deadline for the idle timeout
+	waitingWrite bool       // the loop waits for fd to become writable
+	fdMu         sync.Mutex // guards fdClosed against CLIENT KILL
+	fdClosed     bool
 
 	id      int64
 	addr    string
 	laddr   string
 	created time.Time
 
-	proto   int  // 2 or 3
 	authed  bool // passed AUTH, or no password is required
 	closing bool // close after flushing this batch
 
@@ -33,6 +41,7 @@ type Client struct {
 	libName  string
 	libVer   string
 	lastCmd  atomic.Pointer[command]
+	proto    atomic.Int32 // 2 or 3; CLIENT LIST reads it from other goroutines
 	lastSeen atomic.Int64 // Unix ms of the last command
 	cmds     atomic.Int64 // commands processed
 	killed   atomic.Bool  // set by CLIENT KILL
@@ -65,7 +74,7 @@ func (c *Client) info(now time.Time) string {
 	b = append(b, " flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd="...)
 	b = append(b, cmd...)
 	b = append(b, " user=default redir=-1 resp="...)
-	b = strconv.AppendInt(b, int64(c.proto), 10)
+	b = strconv.AppendInt(b, int64(c.proto.Load()), 10)
 	b = append(b, " lib-name="...)
 	b = append(b, lib...)
 	b = append(b, " lib-ver="...)
@@ -77,5 +86,9 @@ func (c *Client) info(now time.Time) string {
 // connection's own goroutine sees the read fail and cleans up.
 func (c *Client) kill() {
 	c.killed.Store(true)
+	if c.lp != nil {
+		c.lp.shutdown(c)
+		return
+	}
 	c.conn.Close()
 }

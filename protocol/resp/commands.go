@@ -132,22 +132,20 @@ func (cmd *command) arityOK(n int) bool {
 	return n >= -cmd.arity
 }
 
-// execute runs one command and writes its reply.
+// execute runs one command and writes its reply. The checks come in
+// Redis's order: unknown command, arity, unknown subcommand, arity,
+// authentication, memory.
 func (c *Client) execute(args [][]byte) {
 	cmd := c.lookup(table, args[0])
 	if cmd == nil {
 		c.unknownCommand(args)
 		return
 	}
-	if !c.authed && cmd.flags&flagNoAuth == 0 {
-		c.errorReply(msgNoAuth)
-		return
-	}
 	if !cmd.arityOK(len(args)) {
 		c.wrongArity(cmd.name)
 		return
 	}
-	if cmd.subs != nil {
+	if cmd.subs != nil && (len(args) > 1 || cmd.handler == nil) {
 		sc := c.lookup(cmd.subs, args[1])
 		if sc == nil {
 			c.errorReply("ERR unknown subcommand '" + truncate(args[1]) + "'. Try " + strings.ToUpper(cmd.name) + " HELP.")
@@ -159,6 +157,10 @@ func (c *Client) execute(args [][]byte) {
 		}
 		cmd = sc
 	}
+	if !c.authed && cmd.flags&flagNoAuth == 0 {
+		c.errorReply(msgNoAuth)
+		return
+	}
 	if cmd.flags&flagDenyOOM != 0 {
 		if err := c.srv.node.Reserve(); err != nil {
 			c.replyErr(err)
@@ -169,20 +171,20 @@ func (c *Client) execute(args [][]byte) {
 	cmd.handler(c, args)
 }
 
+// unknownCommand replies as Redis 7 does: the name and the first
+// arguments, quoted, within 128 bytes.
 func (c *Client) unknownCommand(args [][]byte) {
-	var b strings.Builder
-	b.WriteString("ERR unknown command '")
-	b.WriteString(truncate(args[0]))
-	b.WriteString("', with args beginning with: ")
+	var quoted strings.Builder
 	for _, a := range args[1:] {
-		if b.Len() > 256 {
+		room := 128 - quoted.Len()
+		if room <= 0 {
 			break
 		}
-		b.WriteString("'")
-		b.WriteString(truncate(a))
-		b.WriteString("' ")
+		quoted.WriteString("'")
+		quoted.Write(a[:min(len(a), room)])
+		quoted.WriteString("' ")
 	}
-	c.errorReply(b.String())
+	c.errorReply("ERR unknown command '" + truncate(args[0]) + "', with args beginning with: " + quoted.String())
 }
 
 // truncate returns at most 128 bytes of b, as Redis quotes arguments in errors.

@@ -3,6 +3,7 @@ package resp
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,12 +34,33 @@ func ParseMemory(s string) (int64, error) {
 	return n * mult, nil
 }
 
-// param is a configuration parameter CONFIG GET and CONFIG SET know. set is
-// nil for parameters fixed at start.
+// param is a configuration parameter CONFIG GET and CONFIG SET know.
 type param struct {
 	name string
 	get  func(s *Server) string
-	set  func(s *Server, v string) error
+	// set validates v and returns the change to make, without making it,
+	// so that CONFIG SET can check every value before applying any. It is
+	// nil for parameters fixed at start.
+	set func(s *Server, v string) (apply func(), err error)
+}
+
+// Errors CONFIG SET reports for bad values, as Redis words them.
+var (
+	errNotMemory  = errors.New("argument must be a memory value")
+	errNotInteger = errors.New("argument couldn't be parsed into an integer")
+	errPolicy     = errors.New("argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction")
+)
+
+// parseIntParam parses an integer parameter value in [lo, hi].
+func parseIntParam(v string, lo, hi int64) (int64, error) {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, errNotInteger
+	}
+	if n < lo || n > hi {
+		return 0, fmt.Errorf("argument must be between %d and %d inclusive", lo, hi)
+	}
+	return n, nil
 }
 
 // staticDefaults are parameters clients and tools commonly ask about whose
@@ -60,54 +82,51 @@ func params() []param {
 	ps := []param{
 		{name: "maxmemory",
 			get: func(s *Server) string { return strconv.FormatInt(s.node.MaxMemory(), 10) },
-			set: func(s *Server, v string) error {
+			set: func(s *Server, v string) (func(), error) {
 				n, err := ParseMemory(v)
-				if err == nil {
-					s.node.SetMaxMemory(n)
+				if err != nil {
+					return nil, errNotMemory
 				}
-				return err
+				return func() { s.node.SetMaxMemory(n) }, nil
 			}},
 		{name: "maxmemory-policy",
 			get: func(s *Server) string { return s.node.Policy().String() },
-			set: func(s *Server, v string) error {
+			set: func(s *Server, v string) (func(), error) {
 				p, err := store.ParsePolicy(strings.ToLower(v))
-				if err == nil {
-					s.node.SetPolicy(p)
+				if err != nil {
+					return nil, errPolicy
 				}
-				return err
+				return func() { s.node.SetPolicy(p) }, nil
 			}},
 		{name: "maxmemory-samples",
 			get: func(s *Server) string { return strconv.Itoa(s.node.Samples()) },
-			set: func(s *Server, v string) error {
-				n, err := strconv.Atoi(v)
-				if err != nil || n < 1 || n > 64 {
-					return errors.New("argument must be between 1 and 64 inclusive")
+			set: func(s *Server, v string) (func(), error) {
+				n, err := parseIntParam(v, 1, 64)
+				if err != nil {
+					return nil, err
 				}
-				s.node.SetSamples(n)
-				return nil
+				return func() { s.node.SetSamples(int(n)) }, nil
 			}},
 		{name: "requirepass",
 			get: func(s *Server) string { return *s.requirePass.Load() },
-			set: func(s *Server, v string) error { s.requirePass.Store(&v); return nil }},
+			set: func(s *Server, v string) (func(), error) { return func() { s.requirePass.Store(&v) }, nil }},
 		{name: "maxclients",
 			get: func(s *Server) string { return strconv.FormatInt(s.maxClients.Load(), 10) },
-			set: func(s *Server, v string) error {
-				n, err := strconv.ParseInt(v, 10, 64)
-				if err != nil || n < 1 {
-					return errors.New("argument must be a positive integer")
+			set: func(s *Server, v string) (func(), error) {
+				n, err := parseIntParam(v, 1, math.MaxUint32)
+				if err != nil {
+					return nil, err
 				}
-				s.maxClients.Store(n)
-				return nil
+				return func() { s.maxClients.Store(n) }, nil
 			}},
 		{name: "timeout",
 			get: func(s *Server) string { return strconv.FormatInt(s.idleTimeout.Load()/int64(time.Second), 10) },
-			set: func(s *Server, v string) error {
-				n, err := strconv.ParseInt(v, 10, 64)
-				if err != nil || n < 0 || n > 1<<31 {
-					return errors.New("argument must be a non-negative number of seconds")
+			set: func(s *Server, v string) (func(), error) {
+				n, err := parseIntParam(v, 0, math.MaxInt32)
+				if err != nil {
+					return nil, err
 				}
-				s.idleTimeout.Store(n * int64(time.Second))
-				return nil
+				return func() { s.idleTimeout.Store(n * int64(time.Second)) }, nil
 			}},
 		{name: "proto-max-bulk-len", get: func(s *Server) string { return strconv.Itoa(s.limits.MaxBulkLen) }},
 		{name: "client-query-buffer-limit", get: func(s *Server) string { return strconv.Itoa(s.limits.MaxQueryBuffer) }},
@@ -161,8 +180,9 @@ func cmdConfigGet(c *Client, args [][]byte) {
 	}
 }
 
-// cmdConfigSet sets several parameters; it checks all names first so a bad
-// one changes nothing, then applies them in order.
+// cmdConfigSet sets several parameters atomically, as Redis 7 does: it
+// checks every name and value first, so a bad one changes nothing, then
+// applies them in order.
 func cmdConfigSet(c *Client, args [][]byte) {
 	if len(args)%2 != 0 {
 		c.wrongArity("config|set")
@@ -177,20 +197,26 @@ func cmdConfigSet(c *Client, args [][]byte) {
 			return
 		}
 		if p.set == nil {
-			c.errorReply("ERR CONFIG SET failed (possibly related to argument '" + name + "') - can't set immutable config")
+			c.errorReply("ERR CONFIG SET failed (possibly related to argument '" + truncate(args[i]) + "') - can't set immutable config")
 			return
 		}
 		if slices.Contains(todo, p) {
-			c.errorReply("ERR CONFIG SET failed (possibly related to argument '" + name + "') - duplicate parameter")
+			c.errorReply("ERR CONFIG SET failed (possibly related to argument '" + truncate(args[i]) + "') - duplicate parameter")
 			return
 		}
 		todo = append(todo, p)
 	}
+	apply := make([]func(), len(todo))
 	for j, p := range todo {
-		if err := p.set(c.srv, string(args[2+2*j+1])); err != nil {
+		fn, err := p.set(c.srv, string(args[2+2*j+1]))
+		if err != nil {
 			c.errorReply("ERR CONFIG SET failed (possibly related to argument '" + p.name + "') - " + err.Error())
 			return
 		}
+		apply[j] = fn
+	}
+	for _, fn := range apply {
+		fn()
 	}
 	c.ok()
 }

@@ -85,7 +85,7 @@ func cmdAuth(c *Client, args [][]byte) {
 }
 
 func cmdHello(c *Client, args [][]byte) {
-	proto := c.proto
+	proto := int(c.proto.Load())
 	if len(args) >= 2 {
 		v, err := strconv.Atoi(string(args[1]))
 		if err != nil {
@@ -98,39 +98,44 @@ func cmdHello(c *Client, args [][]byte) {
 		}
 		proto = v
 	}
-	var name []byte
-	setName := false
+	// Check every option before acting on any, as Redis 7.2 does: a bad
+	// option or name must not leave the connection authenticated.
+	var name, user, pass []byte
+	setName, auth := false, false
 	for i := 2; i < len(args); i++ {
 		switch {
 		case is(args[i], "auth") && i+2 < len(args):
-			if !c.srv.checkPassword(args[i+1], args[i+2]) && !(string(args[i+1]) == "default" && *c.srv.requirePass.Load() == "") {
-				c.errorReply(msgWrongPass)
-				return
-			}
-			c.authed = true
+			user, pass, auth = args[i+1], args[i+2], true
 			i += 2
 		case is(args[i], "setname") && i+1 < len(args):
 			name, setName = args[i+1], true
+			if !validClientName(name) {
+				c.errorReply(msgClientName)
+				return
+			}
 			i++
 		default:
 			c.errorReply("ERR Syntax error in HELLO option '" + truncate(args[i]) + "'")
 			return
 		}
 	}
+	if auth {
+		if !c.srv.checkPassword(user, pass) && !(string(user) == "default" && *c.srv.requirePass.Load() == "") {
+			c.errorReply(msgWrongPass)
+			return
+		}
+		c.authed = true
+	}
 	if !c.authed {
 		c.errorReply("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 		return
 	}
 	if setName {
-		if !validClientName(name) {
-			c.errorReply(msgClientName)
-			return
-		}
 		c.mu.Lock()
 		c.name = string(name)
 		c.mu.Unlock()
 	}
-	c.proto = proto
+	c.proto.Store(int32(proto))
 	c.mapHeader(7)
 	c.bulkString("server")
 	c.bulkString("redis")
@@ -167,7 +172,7 @@ func cmdQuit(c *Client, _ [][]byte) {
 }
 
 func cmdReset(c *Client, _ [][]byte) {
-	c.proto = 2
+	c.proto.Store(2)
 	c.authed = *c.srv.requirePass.Load() == ""
 	c.mu.Lock()
 	c.name = ""
@@ -212,21 +217,24 @@ func cmdClientGetName(c *Client, _ [][]byte) {
 }
 
 func cmdClientSetInfo(c *Client, args [][]byte) {
-	if !validClientName(args[3]) {
-		c.errorReply("ERR " + strings.ToUpper(string(args[2])) + " cannot contain spaces, newlines or special characters.")
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	// As Redis 7.2: the option is checked first, then the value.
+	var dst *string
 	switch {
 	case is(args[2], "lib-name"):
-		c.libName = string(args[3])
+		dst = &c.libName
 	case is(args[2], "lib-ver"):
-		c.libVer = string(args[3])
+		dst = &c.libVer
 	default:
 		c.errorReply("ERR Unrecognized option '" + truncate(args[2]) + "'")
 		return
 	}
+	if !validClientName(args[3]) {
+		c.errorReply("ERR " + truncate(args[2]) + " cannot contain spaces, newlines or special characters.")
+		return
+	}
+	c.mu.Lock()
+	*dst = string(args[3])
+	c.mu.Unlock()
 	c.ok()
 }
 

@@ -120,7 +120,11 @@ func (s *Server) writeInfo(b *strings.Builder, section string) {
 		}
 		b.WriteString("\r\n")
 	}
-	b.WriteString("# " + strings.ToUpper(section[:1]) + section[1:] + "\r\n")
+	title := strings.ToUpper(section[:1]) + section[1:]
+	if section == "cpu" {
+		title = "CPU" // as Redis spells it
+	}
+	b.WriteString("# " + title + "\r\n")
 	now := time.Now()
 	switch section {
 	case "server":

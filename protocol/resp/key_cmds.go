@@ -158,9 +158,13 @@ func cmdCopy(c *Client, args [][]byte) {
 		case is(args[i], "replace"):
 			replace = true
 		case is(args[i], "db") && i+1 < len(args):
-			db, err := strconv.Atoi(string(args[i+1]))
-			if err != nil {
+			db, ok := store.ParseInt(args[i+1])
+			if !ok {
 				c.errorReply(msgNotInteger)
+				return
+			}
+			if db < math.MinInt32 || db > math.MaxInt32 {
+				c.errorReply("ERR value is out of range, value must between -2147483648 and 2147483647")
 				return
 			}
 			if db != 0 {
@@ -173,6 +177,10 @@ func cmdCopy(c *Client, args [][]byte) {
 			return
 		}
 	}
+	if string(args[1]) == string(args[2]) {
+		c.errorReply("ERR source and destination objects are the same")
+		return
+	}
 	c.integer(boolInt(c.srv.node.Copy(args[1], args[2], replace)))
 }
 
@@ -181,43 +189,35 @@ func cmdCopy(c *Client, args [][]byte) {
 func expireHandler(ms, absolute bool) func(*Client, [][]byte) {
 	return func(c *Client, args [][]byte) {
 		name := strings.ToLower(string(args[0]))
-		n, ok := store.ParseInt(args[2])
-		if !ok {
-			c.errorReply(msgNotInteger)
-			return
-		}
-		cond := store.ExpireAlways
-		var nx, xx, gt, lt bool
+		// Options are checked before the time, as Redis does.
+		var cond store.ExpireCond
 		for _, a := range args[3:] {
 			switch {
 			case is(a, "nx"):
-				nx = true
+				cond |= store.ExpireNX
 			case is(a, "xx"):
-				xx = true
+				cond |= store.ExpireXX
 			case is(a, "gt"):
-				gt = true
+				cond |= store.ExpireGT
 			case is(a, "lt"):
-				lt = true
+				cond |= store.ExpireLT
 			default:
 				c.errorReply("ERR Unsupported option " + truncate(a))
 				return
 			}
 		}
 		switch {
-		case nx && (xx || gt || lt):
+		case cond&store.ExpireNX != 0 && cond != store.ExpireNX:
 			c.errorReply("ERR NX and XX, GT or LT options at the same time are not compatible")
 			return
-		case gt && lt:
+		case cond&(store.ExpireGT|store.ExpireLT) == store.ExpireGT|store.ExpireLT:
 			c.errorReply("ERR GT and LT options at the same time are not compatible")
 			return
-		case nx:
-			cond = store.ExpireNX
-		case xx:
-			cond = store.ExpireXX
-		case gt:
-			cond = store.ExpireGT
-		case lt:
-			cond = store.ExpireLT
+		}
+		n, ok := store.ParseInt(args[2])
+		if !ok {
+			c.errorReply(msgNotInteger)
+			return
 		}
 		invalid := func() { c.errorReply("ERR invalid expire time in '" + name + "' command") }
 		if !ms {
@@ -229,7 +229,7 @@ func expireHandler(ms, absolute bool) func(*Client, [][]byte) {
 		}
 		if !absolute {
 			now := c.srv.node.Now()
-			if (n > 0 && n > math.MaxInt64-now) || (n < 0 && n < math.MinInt64+now) {
+			if n > math.MaxInt64-now { // now > 0: only a positive n can overflow
 				invalid()
 				return
 			}
@@ -251,7 +251,8 @@ func ttlHandler(ms, absolute bool) func(*Client, [][]byte) {
 		case absolute && ms:
 			c.integer(at)
 		case absolute:
-			c.integer(at / 1000)
+			// Rounded as TTL is, without overflowing near MaxInt64.
+			c.integer(at/1000 + (at%1000+500)/1000)
 		case ms:
 			c.integer(at - now)
 		default:

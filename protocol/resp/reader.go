@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
+	"math"
 )
 
 // Limits bound what one client may make the server allocate. Every limit is
@@ -90,7 +90,13 @@ type Reader struct {
 
 // NewReader returns a Reader of rd enforcing limits.
 func NewReader(rd io.Reader, limits Limits) *Reader {
-	return &Reader{rd: rd, limits: limits, buf: make([]byte, initialBuffer), nargs: -1, bulk: -1}
+	return &Reader{rd: rd, limits: limits, buf: make([]byte, limits.startBuffer()), nargs: -1, bulk: -1}
+}
+
+// startBuffer is the size of a new or shrunk buffer: never more than the
+// query buffer limit, so that the limit holds from the first read.
+func (l Limits) startBuffer() int {
+	return max(min(initialBuffer, l.MaxQueryBuffer), 1)
 }
 
 // Next returns the next buffered command's arguments without reading; ok is
@@ -145,7 +151,7 @@ func (r *Reader) fill() error {
 // shrink drops a buffer that grew for a large command once it is consumed.
 func (r *Reader) shrink() {
 	if r.r == r.w && len(r.buf) > 4*initialBuffer {
-		r.buf = make([]byte, initialBuffer)
+		r.buf = make([]byte, r.limits.startBuffer())
 		r.r, r.w = 0, 0
 	}
 }
@@ -161,22 +167,24 @@ func (r *Reader) parse() (args [][]byte, done bool, err error) {
 		if data[0] != '*' {
 			return r.parseInline(data)
 		}
+		// The line-length checks apply whether or not the '\n' has
+		// arrived, so the outcome does not depend on how input is split.
 		nl := bytes.IndexByte(data, '\n')
+		if nl < 0 && len(data) > maxHeaderLine || nl > maxHeaderLine {
+			return nil, false, protoErr("too big mbulk count string")
+		}
 		if nl < 0 {
-			if len(data) > maxHeaderLine {
-				return nil, false, protoErr("too big mbulk count string")
-			}
 			return nil, false, nil
 		}
 		n, ok := parseLength(data[1:nl])
-		if !ok || n > r.limits.MaxArgs {
+		if !ok || n > int64(r.limits.MaxArgs) {
 			return nil, false, protoErr("invalid multibulk length")
 		}
 		if n <= 0 {
 			r.consume(nl + 1)
 			return nil, true, nil
 		}
-		r.nargs, r.pos, r.marks = n, nl+1, r.marks[:0]
+		r.nargs, r.pos, r.marks = int(n), nl+1, r.marks[:0]
 	}
 	for len(r.marks)/2 < r.nargs {
 		rest := data[r.pos:]
@@ -188,17 +196,17 @@ func (r *Reader) parse() (args [][]byte, done bool, err error) {
 				return nil, false, protoErr("expected '$', got '%c'", rest[0])
 			}
 			nl := bytes.IndexByte(rest, '\n')
+			if nl < 0 && len(rest) > maxHeaderLine || nl > maxHeaderLine {
+				return nil, false, protoErr("too big bulk count string")
+			}
 			if nl < 0 {
-				if len(rest) > maxHeaderLine {
-					return nil, false, protoErr("too big bulk count string")
-				}
 				return nil, false, nil
 			}
 			n, ok := parseLength(rest[1:nl])
-			if !ok || n < 0 || n > r.limits.MaxBulkLen {
+			if !ok || n < 0 || n > int64(r.limits.MaxBulkLen) {
 				return nil, false, protoErr("invalid bulk length")
 			}
-			r.bulk = n
+			r.bulk = int(n)
 			r.pos += nl + 1
 			rest = rest[nl+1:]
 		}
@@ -230,10 +238,10 @@ func (r *Reader) consume(n int) {
 // double-quoted (escapes allowed) and single-quoted words, as redis-cli sends.
 func (r *Reader) parseInline(data []byte) ([][]byte, bool, error) {
 	nl := bytes.IndexByte(data, '\n')
+	if nl < 0 && len(data) > r.limits.MaxInlineLen || nl > r.limits.MaxInlineLen {
+		return nil, false, protoErr("too big inline request")
+	}
 	if nl < 0 {
-		if len(data) > r.limits.MaxInlineLen {
-			return nil, false, protoErr("too big inline request")
-		}
 		return nil, false, nil
 	}
 	line := data[:nl]
@@ -255,7 +263,11 @@ func (r *Reader) parseInline(data []byte) ([][]byte, bool, error) {
 	return words, true, nil
 }
 
-// splitInline splits an inline command line into words (sdssplitargs rules).
+// splitInline splits an inline command line into words following Redis's
+// sdssplitargs: words are separated by white space; a double or single quote,
+// even inside a word, opens a quoted part (C-like escapes and \xHH allowed
+// in double quotes, only \' in single quotes); a closing quote must be
+// followed by white space or the end of the line.
 func splitInline(line []byte, words [][]byte) ([][]byte, error) {
 	i := 0
 	for {
@@ -265,23 +277,23 @@ func splitInline(line []byte, words [][]byte) ([][]byte, error) {
 		if i == len(line) {
 			return words, nil
 		}
-		var word []byte
-		switch line[i] {
-		case '"':
-			i++
-			for {
-				if i >= len(line) {
+		word := []byte{}
+		inDouble, inSingle := false, false
+	scan:
+		for {
+			switch {
+			case inDouble:
+				if i == len(line) {
 					return nil, protoErr("unbalanced quotes in request")
 				}
 				c := line[i]
-				if c == '"' {
+				switch {
+				case c == '\\' && i+3 < len(line) && line[i+1] == 'x' && isHex(line[i+2]) && isHex(line[i+3]):
+					c = unhex(line[i+2])<<4 | unhex(line[i+3])
+					i += 3
+				case c == '\\' && i+1 < len(line):
 					i++
-					break
-				}
-				if c == '\\' && i+1 < len(line) {
-					i++
-					c = line[i]
-					switch c {
+					switch c = line[i]; c {
 					case 'n':
 						c = '\n'
 					case 'r':
@@ -292,80 +304,106 @@ func splitInline(line []byte, words [][]byte) ([][]byte, error) {
 						c = '\b'
 					case 'a':
 						c = '\a'
-					case 'x':
-						if i+2 < len(line) {
-							if v, err := strconv.ParseUint(string(line[i+1:i+3]), 16, 8); err == nil {
-								c = byte(v)
-								i += 2
-							}
-						}
 					}
+				case c == '"':
+					if i+1 < len(line) && !isSpace(line[i+1]) {
+						return nil, protoErr("unbalanced quotes in request")
+					}
+					i++
+					break scan
 				}
 				word = append(word, c)
 				i++
-			}
-		case '\'':
-			i++
-			for {
-				if i >= len(line) {
+			case inSingle:
+				if i == len(line) {
 					return nil, protoErr("unbalanced quotes in request")
 				}
 				c := line[i]
-				if c == '\'' {
-					i++
-					break
-				}
-				if c == '\\' && i+1 < len(line) && line[i+1] == '\'' {
+				switch {
+				case c == '\\' && i+1 < len(line) && line[i+1] == '\'':
 					i++
 					c = '\''
+				case c == '\'':
+					if i+1 < len(line) && !isSpace(line[i+1]) {
+						return nil, protoErr("unbalanced quotes in request")
+					}
+					i++
+					break scan
 				}
 				word = append(word, c)
 				i++
-			}
-		default:
-			start := i
-			for i < len(line) && !isSpace(line[i]) {
+			default:
+				if i == len(line) {
+					break scan
+				}
+				switch c := line[i]; c {
+				case ' ', '\n', '\r', '\t':
+					break scan
+				case '"':
+					inDouble = true
+				case '\'':
+					inSingle = true
+				default:
+					word = append(word, c)
+				}
 				i++
 			}
-			word = append(word, line[start:i]...)
-		}
-		if i < len(line) && !isSpace(line[i]) {
-			return nil, protoErr("unbalanced quotes in request")
-		}
-		if word == nil {
-			word = []byte{}
 		}
 		words = append(words, word)
 	}
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f' }
+// isSpace reports C's isspace in the C locale.
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'
+}
 
-// parseLength parses the decimal number of a '*' or '$' line (with its
-// trailing '\r'), allowing a leading '-'.
-func parseLength(b []byte) (int, bool) {
-	if len(b) > 0 && b[len(b)-1] == '\r' {
-		b = b[:len(b)-1]
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c >= 'a':
+		return c - 'a' + 10
 	}
-	if len(b) == 0 || len(b) > 19 {
+	return c - 'A' + 10
+}
+
+// parseLength parses the number of a '*' or '$' line: b is what follows
+// the type byte up to the '\n', so it must end in '\r'. Like Redis's
+// string2ll it accepts only canonical decimals that fit in an int64: no '+',
+// no leading zeros, no "-0".
+func parseLength(b []byte) (int64, bool) {
+	if len(b) < 2 || b[len(b)-1] != '\r' {
 		return 0, false
 	}
+	b = b[:len(b)-1]
+	if len(b) == 1 && b[0] == '0' {
+		return 0, true
+	}
 	neg := b[0] == '-'
+	limit := uint64(math.MaxInt64)
 	if neg {
 		b = b[1:]
-		if len(b) == 0 {
-			return 0, false
-		}
+		limit++
 	}
-	n := 0
+	if len(b) == 0 || b[0] < '1' || b[0] > '9' {
+		return 0, false
+	}
+	var n uint64
 	for _, c := range b {
 		if c < '0' || c > '9' {
 			return 0, false
 		}
-		n = n*10 + int(c-'0')
+		d := uint64(c - '0')
+		if n > (limit-d)/10 {
+			return 0, false
+		}
+		n = n*10 + d
 	}
 	if neg {
-		n = -n
+		return -int64(n-1) - 1, true // -(1<<63) does not overflow
 	}
-	return n, true
+	return int64(n), true
 }

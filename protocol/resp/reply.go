@@ -15,6 +15,9 @@ import (
 // method appends to the client's output buffer, which the connection loop
 // flushes once per pipelined batch.
 
+// resp3 reports whether the client speaks RESP3.
+func (c *Client) resp3() bool { return c.proto.Load() == 3 }
+
 func (c *Client) ok() { c.out = append(c.out, "+OK\r\n"...) }
 
 func (c *Client) simple(s string) { c.out = redcon.AppendString(c.out, s) }
@@ -32,7 +35,7 @@ func (c *Client) array(n int) { c.out = redcon.AppendArray(c.out, n) }
 
 // null writes a null bulk string (RESP2) or null (RESP3).
 func (c *Client) null() {
-	if c.proto == 3 {
+	if c.resp3() {
 		c.out = append(c.out, "_\r\n"...)
 		return
 	}
@@ -41,7 +44,7 @@ func (c *Client) null() {
 
 // nullArray writes a null array (RESP2) or null (RESP3).
 func (c *Client) nullArray() {
-	if c.proto == 3 {
+	if c.resp3() {
 		c.out = append(c.out, "_\r\n"...)
 		return
 	}
@@ -50,7 +53,7 @@ func (c *Client) nullArray() {
 
 // mapHeader starts a map of n pairs: a flat array of 2n in RESP2.
 func (c *Client) mapHeader(n int) {
-	if c.proto == 3 {
+	if c.resp3() {
 		c.out = appendPrefix(c.out, '%', n)
 		return
 	}
@@ -59,7 +62,7 @@ func (c *Client) mapHeader(n int) {
 
 // setHeader starts a set of n members: an array in RESP2.
 func (c *Client) setHeader(n int) {
-	if c.proto == 3 {
+	if c.resp3() {
 		c.out = appendPrefix(c.out, '~', n)
 		return
 	}
@@ -68,7 +71,7 @@ func (c *Client) setHeader(n int) {
 
 // double writes f as a RESP3 double, or a bulk string in RESP2.
 func (c *Client) double(f float64) {
-	if c.proto == 3 {
+	if c.resp3() {
 		c.out = append(c.out, ',')
 		c.out = appendFloat(c.out, f)
 		c.out = append(c.out, "\r\n"...)
@@ -80,7 +83,7 @@ func (c *Client) double(f float64) {
 // verbatim writes text as a RESP3 verbatim string of format "txt", or a bulk
 // string in RESP2.
 func (c *Client) verbatim(text string) {
-	if c.proto == 3 {
+	if c.resp3() {
 		c.out = appendPrefix(c.out, '=', len(text)+4)
 		c.out = append(c.out, "txt:"...)
 		c.out = append(c.out, text...)

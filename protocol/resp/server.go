@@ -33,6 +33,13 @@ type Config struct {
 	Version string
 	// Settings are the other values CONFIG GET reports (redis.conf names).
 	Settings map[string]string
+	// EventLoops serves clients from epoll event loops where the platform
+	// has them (Linux); otherwise, or when false, each client gets a
+	// goroutine.
+	EventLoops bool
+	// IOThreads is the number of event loops (io-threads); 0 means one per
+	// core (GOMAXPROCS).
+	IOThreads int
 	// Logger receives connection-level logs.
 	Logger *slog.Logger
 }
@@ -44,6 +51,7 @@ func DefaultConfig() Config {
 		MaxClients: 10000,
 		Limits:     DefaultLimits(),
 		Version:    "dev",
+		EventLoops: true,
 		Logger:     slog.Default(),
 	}
 }
@@ -52,6 +60,9 @@ func DefaultConfig() Config {
 func (c Config) Validate() error {
 	if c.MaxClients < 1 {
 		return fmt.Errorf("maxclients: must be at least 1, got %d", c.MaxClients)
+	}
+	if c.IOThreads < 0 || c.IOThreads > 1024 {
+		return fmt.Errorf("io-threads: must be 0..1024, got %d", c.IOThreads)
 	}
 	if c.IdleTimeout < 0 {
 		return fmt.Errorf("timeout: must not be negative")
@@ -76,14 +87,17 @@ type Server struct {
 	limits      Limits
 	settings    map[string]string // read-only after New
 
-	addr     string
-	ln       net.Listener
-	mu       sync.Mutex // guards clients
-	clients  map[int64]*Client
-	nextID   atomic.Int64
-	wg       sync.WaitGroup
-	closed   atomic.Bool
-	stopOnce sync.Once
+	addr       string
+	eventLoops bool
+	ioThreads  int
+	ln         net.Listener
+	loops      []*loop    // event loops, when serving with them
+	mu         sync.Mutex // guards clients
+	clients    map[int64]*Client
+	nextID     atomic.Int64
+	wg         sync.WaitGroup
+	closed     atomic.Bool
+	stopOnce   sync.Once
 
 	// Counters INFO reports.
 	connsReceived atomic.Int64
@@ -99,13 +113,15 @@ func New(cfg Config, n *node.Node) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		node:     n,
-		logger:   cfg.Logger,
-		version:  cfg.Version,
-		limits:   cfg.Limits,
-		settings: cfg.Settings,
-		addr:     cfg.Addr,
-		clients:  make(map[int64]*Client),
+		node:       n,
+		logger:     cfg.Logger,
+		version:    cfg.Version,
+		limits:     cfg.Limits,
+		settings:   cfg.Settings,
+		addr:       cfg.Addr,
+		eventLoops: cfg.EventLoops,
+		ioThreads:  cfg.IOThreads,
+		clients:    make(map[int64]*Client),
 	}
 	pass := cfg.RequirePass
 	s.requirePass.Store(&pass)
@@ -123,6 +139,16 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.ln = ln
 	s.started = time.Now()
+	if s.eventLoops {
+		ok, err := s.startLoops()
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("resp: event loops: %w", err)
+		}
+		if ok {
+			return nil
+		}
+	}
 	s.wg.Add(1)
 	go s.acceptLoop()
 	return nil
@@ -142,9 +168,14 @@ func (s *Server) Close() error {
 		}
 		s.mu.Lock()
 		for _, c := range s.clients {
-			c.conn.Close()
+			if c.conn != nil {
+				c.conn.Close()
+			}
 		}
 		s.mu.Unlock()
+		for _, lp := range s.loops {
+			lp.wake()
+		}
 		s.wg.Wait()
 	})
 	if errors.Is(err, net.ErrClosed) {
@@ -170,7 +201,9 @@ func (s *Server) acceptLoop() {
 		}
 		backoff = 0
 		s.connsReceived.Add(1)
-		c := s.newClient(nc)
+		c := s.newClient(nc.RemoteAddr().String(), nc.LocalAddr().String())
+		c.conn = nc
+		c.reader = NewReader(nc, s.limits)
 		if !s.register(c) {
 			s.connsRejected.Add(1)
 			nc.Write([]byte("-" + msgMaxClients + "\r\n"))
@@ -182,19 +215,19 @@ func (s *Server) acceptLoop() {
 	}
 }
 
-func (s *Server) newClient(nc net.Conn) *Client {
+// newClient returns the state of a new connection; the caller sets its
+// transport and reader.
+func (s *Server) newClient(addr, laddr string) *Client {
 	c := &Client{
 		srv:     s,
-		conn:    nc,
-		reader:  NewReader(nc, s.limits),
 		id:      s.nextID.Add(1),
-		addr:    nc.RemoteAddr().String(),
-		laddr:   nc.LocalAddr().String(),
+		addr:    addr,
+		laddr:   laddr,
 		created: time.Now(),
-		proto:   2,
 		authed:  *s.requirePass.Load() == "",
 	}
 	c.lastSeen.Store(c.created.UnixMilli())
+	c.proto.Store(2)
 	return c
 }
 
@@ -220,66 +253,89 @@ func (s *Server) unregister(c *Client) {
 // pipeline's replies do not pile up in memory.
 const outputFlushSize = 64 << 10
 
-// serve runs one client: read what is available, execute every complete
-// command, flush the replies once, repeat.
+// serve runs one client on its own goroutine: read what is available,
+// execute every complete command, flush the replies once, repeat.
 func (s *Server) serve(c *Client) {
 	defer s.wg.Done()
 	defer s.unregister(c)
 	defer c.conn.Close()
 	for {
-		args, ok, err := c.reader.Next()
-		if err != nil {
-			c.errorReply("ERR " + err.Error())
+		if !c.runBuffered() {
 			c.flush()
 			return
 		}
+		if !c.flush() {
+			return
+		}
+		if timeout := time.Duration(s.idleTimeout.Load()); timeout > 0 {
+			c.conn.SetReadDeadline(time.Now().Add(timeout))
+			c.deadlineSet = true
+		} else if c.deadlineSet {
+			c.conn.SetReadDeadline(time.Time{}) // CONFIG SET timeout 0
+			c.deadlineSet = false
+		}
+		before := c.reader.total
+		err := c.reader.Fill()
+		s.netIn.Add(c.reader.total - before)
+		if err != nil {
+			if errors.Is(err, errQueryBuffer) {
+				s.logger.Warn("client closed: query buffer limit", "client", c.addr, "limit", s.limits.MaxQueryBuffer)
+				c.errorReply(msgQueryBufLimit)
+				c.flush()
+			}
+			return
+		}
+		c.lastSeen.Store(time.Now().UnixMilli())
+	}
+}
+
+// runBuffered executes every complete command buffered, flushing when the
+// replies grow large. It reports false when the connection must close after
+// its replies are flushed (a protocol error, QUIT, a CLIENT KILL of itself,
+// or a failed write).
+func (c *Client) runBuffered() bool {
+	for {
+		args, ok, err := c.reader.Next()
+		if err != nil {
+			c.errorReply("ERR " + err.Error())
+			return false
+		}
 		if !ok {
-			if !c.flush() {
-				return
-			}
-			if timeout := time.Duration(s.idleTimeout.Load()); timeout > 0 {
-				c.conn.SetReadDeadline(time.Now().Add(timeout))
-			}
-			before := c.reader.total
-			err := c.reader.Fill()
-			s.netIn.Add(c.reader.total - before)
-			if err != nil {
-				if errors.Is(err, errQueryBuffer) {
-					s.logger.Warn("client closed: query buffer limit", "client", c.addr, "limit", s.limits.MaxQueryBuffer)
-					c.errorReply(msgQueryBufLimit)
-					c.flush()
-				}
-				return
-			}
-			c.lastSeen.Store(time.Now().UnixMilli())
-			continue
+			return true
 		}
 		c.cmds.Add(1)
 		c.execute(args)
 		if c.closing {
-			c.flush()
-			return
+			return false
 		}
 		if len(c.out) >= outputFlushSize && !c.flush() {
-			return
+			return false
 		}
 	}
 }
 
-// flush writes the buffered replies. It reports false when the connection
-// failed.
+// flush writes the buffered replies. On a goroutine transport it blocks
+// until they are written; on an event loop it writes what the socket takes
+// and keeps the rest. It reports false when the connection failed.
 func (c *Client) flush() bool {
+	if c.lp != nil {
+		return c.lp.flush(c)
+	}
 	if len(c.out) == 0 {
 		return true
 	}
 	n, err := c.conn.Write(c.out)
 	c.srv.netOut.Add(int64(n))
-	if cap(c.out) > 4*outputFlushSize {
-		c.out = nil // drop a buffer a huge reply grew
-	} else {
-		c.out = c.out[:0]
-	}
+	c.out = c.out[:0]
+	c.shrinkOutput()
 	return err == nil
+}
+
+// shrinkOutput drops an empty output buffer that a huge reply grew.
+func (c *Client) shrinkOutput() {
+	if len(c.out) == 0 && cap(c.out) > 4*outputFlushSize {
+		c.out = nil
+	}
 }
 
 // ClientCount returns the number of connected clients.

@@ -119,13 +119,13 @@ func cmdCommandInfo(c *Client, args [][]byte) {
 func cmdCommandGetKeys(c *Client, args [][]byte) {
 	cmd := findCommand(string(args[2]))
 	if cmd != nil && cmd.subs != nil && len(args) > 3 {
-		if sc := cmd.subs[strings.ToLower(string(args[3]))]; sc != nil {
-			cmd = sc
-		}
+		cmd = cmd.subs[strings.ToLower(string(args[3]))] // nil for an unknown subcommand, as in Redis
 	}
 	switch {
 	case cmd == nil:
 		c.errorReply("ERR Invalid command specified")
+	case cmd.firstKey == 0:
+		c.errorReply("ERR The command has no key arguments")
 	case !cmd.arityOK(len(args) - 2):
 		c.errorReply("ERR Invalid number of arguments specified for command")
 	default:
@@ -186,7 +186,7 @@ func (c *Client) commandInfo(cmd *command) {
 	for _, a := range cats {
 		c.simple(a)
 	}
-	c.array(0) // tips
+	c.setHeader(0) // tips
 	c.keySpecs(cmd)
 	subs := sortedSubs(cmd)
 	c.array(len(subs))
@@ -288,13 +288,18 @@ func (c *Client) commandDoc(cmd *command) {
 }
 
 func cmdMemoryUsage(c *Client, args [][]byte) {
-	if len(args) != 3 && (len(args) != 5 || !is(args[3], "samples")) {
-		c.errorReply(msgSyntax)
-		return
-	}
-	if len(args) == 5 {
-		if _, ok := parseCount(args[4]); !ok {
+	for j := 3; j < len(args); j += 2 {
+		if !is(args[j], "samples") || j+1 == len(args) {
+			c.errorReply(msgSyntax)
+			return
+		}
+		n, err := strconv.ParseInt(string(args[j+1]), 10, 64)
+		if err != nil {
 			c.errorReply(msgNotInteger)
+			return
+		}
+		if n < 0 {
+			c.errorReply(msgSyntax)
 			return
 		}
 	}

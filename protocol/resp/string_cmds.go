@@ -75,32 +75,49 @@ func (c *Client) deadline(arg []byte, ms, absolute bool, cmd string) (int64, boo
 	return n, true
 }
 
+// expiryOption returns the lower-case name of the expiry option arg is (ex,
+// px, exat or pxat), or "" for another argument.
+func expiryOption(arg []byte) string {
+	for _, o := range []string{"ex", "px", "exat", "pxat"} {
+		if is(arg, o) {
+			return o
+		}
+	}
+	return ""
+}
+
+// cmdSet parses options as Redis does: an option may repeat (for EX and the
+// like the last value wins) but not combine with a conflicting one, and the
+// expiry value is checked only once every option parsed.
 func cmdSet(c *Client, args [][]byte) {
 	var opt store.SetOptions
-	expiry := false
+	var expiry string // the expiry option given, "" when none
+	var when []byte
 	for i := 3; i < len(args); i++ {
 		a := args[i]
-		switch {
-		case is(a, "nx") && opt.Cond == store.SetAlways:
+		switch o := expiryOption(a); {
+		case is(a, "nx") && opt.Cond != store.SetXX:
 			opt.Cond = store.SetNX
-		case is(a, "xx") && opt.Cond == store.SetAlways:
+		case is(a, "xx") && opt.Cond != store.SetNX:
 			opt.Cond = store.SetXX
 		case is(a, "get"):
 			opt.Get = true
-		case is(a, "keepttl") && !expiry:
-			opt.KeepTTL, expiry = true, true
-		case (is(a, "ex") || is(a, "px") || is(a, "exat") || is(a, "pxat")) && !expiry && i+1 < len(args):
-			ms := a[0]|0x20 == 'p'
-			at, ok := c.deadline(args[i+1], ms, len(a) == 4, "set")
-			if !ok {
-				return
-			}
-			opt.ExpireAt, expiry = at, true
+		case is(a, "keepttl") && expiry == "":
+			opt.KeepTTL = true
+		case o != "" && !opt.KeepTTL && (expiry == "" || expiry == o) && i+1 < len(args):
+			expiry, when = o, args[i+1]
 			i++
 		default:
 			c.errorReply(msgSyntax)
 			return
 		}
+	}
+	if expiry != "" {
+		at, ok := c.deadline(when, expiry[0] == 'p', len(expiry) == 4, "set")
+		if !ok {
+			return
+		}
+		opt.ExpireAt = at
 	}
 	old, hadOld, written, err := c.srv.node.Set(args[1], args[2], opt)
 	switch {
@@ -165,24 +182,30 @@ func cmdGetDel(c *Client, args [][]byte) {
 	}
 }
 
+// cmdGetEx parses options as cmdSet does.
 func cmdGetEx(c *Client, args [][]byte) {
 	var ch store.ExpireChange
+	var expiry string
+	var when []byte
 	for i := 2; i < len(args); i++ {
 		a := args[i]
-		switch {
-		case is(a, "persist") && !ch.Set && !ch.Persist:
+		switch o := expiryOption(a); {
+		case is(a, "persist") && expiry == "":
 			ch.Persist = true
-		case (is(a, "ex") || is(a, "px") || is(a, "exat") || is(a, "pxat")) && !ch.Set && !ch.Persist && i+1 < len(args):
-			at, ok := c.deadline(args[i+1], a[0]|0x20 == 'p', len(a) == 4, "getex")
-			if !ok {
-				return
-			}
-			ch.Set, ch.At = true, at
+		case o != "" && !ch.Persist && (expiry == "" || expiry == o) && i+1 < len(args):
+			expiry, when = o, args[i+1]
 			i++
 		default:
 			c.errorReply(msgSyntax)
 			return
 		}
+	}
+	if expiry != "" {
+		at, ok := c.deadline(when, expiry[0] == 'p', len(expiry) == 4, "getex")
+		if !ok {
+			return
+		}
+		ch.Set, ch.At = true, at
 	}
 	v, ok, err := c.srv.node.GetEx(args[1], ch)
 	switch {
@@ -281,6 +304,11 @@ func cmdSetRange(c *Client, args [][]byte) {
 		c.errorReply(msgOffsetRange)
 		return
 	}
+	// Check the final size here: offset+len(value) must not overflow.
+	if len(args[3]) > 0 && off > store.MaxStringLen-int64(len(args[3])) {
+		c.replyErr(store.ErrTooLarge)
+		return
+	}
 	n, err := c.srv.node.SetRange(args[1], off, args[3])
 	if err != nil {
 		c.replyErr(err)
@@ -317,7 +345,7 @@ func cmdIncr(c *Client, args [][]byte) {
 
 func cmdIncrByFloat(c *Client, args [][]byte) {
 	d, ok := store.ParseFloat(args[2])
-	if !ok || math.IsInf(d, 0) {
+	if !ok { // an infinite increment is valid; its result is not (ErrNaN)
 		c.errorReply(msgNotFloat)
 		return
 	}
