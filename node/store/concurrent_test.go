@@ -100,7 +100,7 @@ func TestConcurrentMix(t *testing.T) {
 							s.Touch(k)
 							s.Inspect(k)
 						case 14:
-							s.IncrByFloat(k, 0.5)
+							s.IncrByFloat(k, []byte("0.5"))
 						case 15:
 							s.Set(k, []byte("12"), SetOptions{KeepTTL: true, Get: true})
 							s.Exists(k)

@@ -19,6 +19,10 @@ func (s *Store) expireLoop() {
 			return
 		case <-t.C:
 			cursor = s.ExpireCycle(cursor, s.interval/expiryBudget)
+			// Keep evicting down to maxmemory when no write comes along
+			// (after CONFIG SET maxmemory lowered it); ErrOOM just means
+			// there is nothing to evict.
+			_ = s.Reserve()
 		}
 	}
 }

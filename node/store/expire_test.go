@@ -110,7 +110,7 @@ func TestLazyExpiryOnWrite(t *testing.T) {
 		{"Append", func(s *Store) string { s.Append([]byte("k"), []byte("x")); return "x" }},
 		{"SetRange", func(s *Store) string { s.SetRange([]byte("k"), 1, []byte("x")); return "\x00x" }},
 		{"IncrBy", func(s *Store) string { s.IncrBy([]byte("k"), 3); return "3" }},
-		{"IncrByFloat", func(s *Store) string { s.IncrByFloat([]byte("k"), 0.5); return "0.5" }},
+		{"IncrByFloat", func(s *Store) string { s.IncrByFloat([]byte("k"), []byte("0.5")); return "0.5" }},
 		{"GetDel", func(s *Store) string { s.GetDel([]byte("k")); return "" }},
 		{"GetEx", func(s *Store) string { s.GetEx([]byte("k"), ExpireChange{Persist: true}); return "" }},
 		{"Del", func(s *Store) string { s.Del([]byte("k")); return "" }},

@@ -361,10 +361,10 @@ func TestMemoryAccounting(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if _, err := s.IncrByFloat(k("f"), 1.5); err != nil {
+			if _, err := s.IncrByFloat(k("f"), []byte("1.5")); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.IncrByFloat(k("f"), 1e10); err != nil {
+			if _, err := s.IncrByFloat(k("f"), []byte("1e10")); err != nil {
 				t.Fatal(err)
 			}
 		}},

@@ -2,6 +2,7 @@ package store
 
 import (
 	"math"
+	"math/big"
 	"strconv"
 )
 
@@ -268,53 +269,40 @@ func (s *Store) IncrBy(key []byte, delta int64) (int64, error) {
 	return n, nil
 }
 
-// IncrByFloat adds delta to the number at key (0 when absent) and returns the
-// new value as stored.
-func (s *Store) IncrByFloat(key []byte, delta float64) ([]byte, error) {
-	var out []byte
-	err := s.update(key, func(cur []byte, exists bool) ([]byte, error) {
-		var f float64
-		if exists {
-			v, ok := ParseFloat(cur)
-			if !ok {
-				return nil, ErrNotFloat
-			}
-			f = v
-		}
-		f += delta
-		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return nil, ErrNaN
-		}
-		out = FormatFloat(f)
-		return out, nil
-	})
-	return out, err
-}
-
-// update replaces the string at key with fn's result, keeping its deadline.
-func (s *Store) update(key []byte, fn func(cur []byte, exists bool) ([]byte, error)) error {
+// IncrByFloat adds the decimal number incr to the number at key (0 when
+// absent) with long double arithmetic, as Redis, and returns the new value
+// as stored. An increment or value that is not a number is ErrNotFloat; a
+// result that is infinite is ErrNaN.
+func (s *Store) IncrByFloat(key, incr []byte) ([]byte, error) {
+	inc, ok := parseLongDouble(incr)
+	if !ok {
+		return nil, ErrNotFloat
+	}
 	sh, i := s.locate(key)
 	now := s.nowMs()
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	e := s.lookupLocked(sh, i, key, now)
-	if e != nil && e.kind != KindString {
-		return ErrWrongType
-	}
-	var cur []byte
+	cur := new(big.Float)
 	if e != nil {
-		cur = e.value()
+		if e.kind != KindString {
+			return nil, ErrWrongType
+		}
+		if cur, ok = parseLongDouble(e.value()); !ok {
+			return nil, ErrNotFloat
+		}
 	}
-	next, err := fn(cur, e != nil)
-	if err != nil {
-		return err
+	sum, ok := addLongDouble(cur, inc)
+	if !ok {
+		return nil, ErrNaN
 	}
+	val := formatLongDouble(sum)
 	if e == nil {
-		s.insertLocked(sh, i, s.newEntry(key, next, 0, now, 0), nil)
-		return nil
+		s.insertLocked(sh, i, s.newEntry(key, val, 0, now, 0), nil)
+	} else {
+		s.replaceValueLocked(sh, i, e, val, 0).touch(s.clock(now))
 	}
-	s.replaceValueLocked(sh, i, e, next, 0).touch(s.clock(now))
-	return nil
+	return val, nil
 }
 
 // ParseInt parses a decimal 64-bit integer as Redis does: no spaces, no '+',
@@ -331,23 +319,4 @@ func ParseInt(b []byte) (int64, bool) {
 	}
 	n, err := strconv.ParseInt(string(b), 10, 64)
 	return n, err == nil
-}
-
-// ParseFloat parses a float as Redis's INCRBYFLOAT does: no surrounding
-// spaces, and no NaN.
-func ParseFloat(b []byte) (float64, bool) {
-	if len(b) == 0 || b[0] == ' ' || b[len(b)-1] == ' ' {
-		return 0, false
-	}
-	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil || math.IsNaN(f) {
-		return 0, false
-	}
-	return f, true
-}
-
-// FormatFloat formats f as Redis stores INCRBYFLOAT results: the shortest
-// decimal form, without an exponent.
-func FormatFloat(f float64) []byte {
-	return strconv.AppendFloat(nil, f, 'f', -1, 64)
 }

@@ -628,7 +628,7 @@ func TestIncrByKeepsDeadline(t *testing.T) {
 	if _, err := s.IncrBy([]byte("k"), 1); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.IncrByFloat([]byte("k"), 0.5); err != nil {
+	if _, err := s.IncrByFloat([]byte("k"), []byte("0.5")); err != nil {
 		t.Fatal(err)
 	}
 	if got, _, _ := s.Deadline([]byte("k")); got != at {
@@ -638,34 +638,47 @@ func TestIncrByKeepsDeadline(t *testing.T) {
 	checkInvariants(t, s)
 }
 
+// TestIncrByFloat's expectations were read from redis-server 7.0, which
+// computes in long double: 0.1 + 0.2 is "0.3", and 1e400 is in range.
 func TestIncrByFloat(t *testing.T) {
+	big308 := "279769313486231570002352240441350078789299929179619934003987695617693370918830364684014944221042050987341155710361544171686148029276505307138777262321877129888036065002204239033812550598509174132739480498569620043582760541189365866551522561741435317031294527744011878159793174665688773926186886103199182225408"
 	tests := []struct {
 		name     string
 		existing *string
-		delta    float64
+		incr     string
 		want     string
 		wantErr  error
 	}{
-		{"missing", nil, 1.5, "1.5", nil},
-		{"redis doc example", ptr("10.50"), 0.1, "10.6", nil},
-		{"exponent input", ptr("3.0e3"), 2000, "5000", nil},
-		{"exponent input doc", ptr("5.0e3"), 200, "5200", nil},
-		{"integer stays integer", ptr("1"), 1, "2", nil},
-		{"to zero", ptr("1.5"), -1.5, "0", nil},
-		{"negative", ptr("-1.5"), -1, "-2.5", nil},
-		{"negative delta", ptr("10"), -5.25, "4.75", nil},
-		{"large without exponent", ptr("1e20"), 0, "100000000000000000000", nil},
-		{"small without exponent", ptr("0"), 1e-7, "0.0000001", nil},
-		{"inf delta", ptr("1"), math.Inf(1), "", ErrNaN},
-		{"negative inf delta", nil, math.Inf(-1), "", ErrNaN},
-		{"nan delta", ptr("1"), math.NaN(), "", ErrNaN},
-		{"overflow to inf", ptr("1.7976931348623157e308"), 1e308, "", ErrNaN},
-		{"inf value", ptr("inf"), 1, "", ErrNaN},
-		{"nan value", ptr("nan"), 1, "", ErrNotFloat},
-		{"not float", ptr("abc"), 1, "", ErrNotFloat},
-		{"leading space", ptr(" 1"), 1, "", ErrNotFloat},
-		{"trailing space", ptr("1 "), 1, "", ErrNotFloat},
-		{"empty", ptr(""), 1, "", ErrNotFloat},
+		{"missing", nil, "1.5", "1.5", nil},
+		{"redis doc example", ptr("10.50"), "0.1", "10.6", nil},
+		{"exponent input", ptr("3.0e3"), "2000", "5000", nil},
+		{"integer stays integer", ptr("1"), "1", "2", nil},
+		{"to zero", ptr("1.5"), "-1.5", "0", nil},
+		{"negative", ptr("-1.5"), "-1", "-2.5", nil},
+		{"large without exponent", ptr("1e20"), "0", "100000000000000000000", nil},
+		{"small without exponent", ptr("0"), "1e-7", "0.0000001", nil},
+		{"below 17 decimals", ptr("0"), "1e-20", "0", nil},
+		{"long double sum", ptr("0.1"), "0.2", "0.3", nil},
+		{"long double sum 2", ptr("3.1"), "0.2", "3.3", nil},
+		{"past float64 range", ptr("1.7976931348623157e308"), "1e308", big308, nil},
+		{"leading dot", ptr("5"), ".5", "5.5", nil},
+		{"trailing dot", ptr("5."), "1", "6", nil},
+		{"plus sign", ptr("1"), "+1", "2", nil},
+		{"leading zero", ptr("01"), "1", "2", nil},
+		{"negative zero", ptr("-0"), "0", "0", nil},
+		{"fraction", ptr("0"), "123456789.125", "123456789.125", nil},
+		{"inf incr", ptr("1"), "inf", "", ErrNaN},
+		{"negative inf incr", nil, "-inf", "", ErrNaN},
+		{"inf value", ptr("inf"), "1", "", ErrNaN},
+		{"nan incr", ptr("1"), "nan", "", ErrNotFloat},
+		{"nan value", ptr("nan"), "1", "", ErrNotFloat},
+		{"incr out of range", ptr("1"), "1e4933", "", ErrNotFloat},
+		{"underscore", ptr("1"), "1_0", "", ErrNotFloat},
+		{"not float", ptr("abc"), "1", "", ErrNotFloat},
+		{"leading space", ptr(" 1"), "1", "", ErrNotFloat},
+		{"trailing space", ptr("1 "), "1", "", ErrNotFloat},
+		{"empty value", ptr(""), "1", "", ErrNotFloat},
+		{"empty incr", ptr("1"), "", "", ErrNotFloat},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -673,7 +686,7 @@ func TestIncrByFloat(t *testing.T) {
 			if tt.existing != nil {
 				set(t, s, "k", *tt.existing)
 			}
-			got, err := s.IncrByFloat([]byte("k"), tt.delta)
+			got, err := s.IncrByFloat([]byte("k"), []byte(tt.incr))
 			if !errors.Is(err, tt.wantErr) || string(got) != tt.want {
 				t.Fatalf("IncrByFloat = %q, %v; want %q, %v", got, err, tt.want, tt.wantErr)
 			}
@@ -693,18 +706,18 @@ func TestIncrByFloat(t *testing.T) {
 func TestIncrByFloatResultIsParsable(t *testing.T) {
 	s, _ := newTestStore(t, nil)
 	for i := range 200 {
-		delta := math.Pow(10, float64(i%40-20)) * float64(i+1)
+		incr := strconv.FormatFloat(math.Pow(10, float64(i%40-20))*float64(i+1), 'g', -1, 64)
 		if i%3 == 0 {
-			delta = -delta
+			incr = "-" + incr
 		}
-		out, err := s.IncrByFloat([]byte("f"), delta)
+		out, err := s.IncrByFloat([]byte("f"), []byte(incr))
 		if err != nil {
-			t.Fatalf("IncrByFloat(%g): %v", delta, err)
+			t.Fatalf("IncrByFloat(%s): %v", incr, err)
 		}
 		if bytes.ContainsAny(out, "eE") {
 			t.Fatalf("IncrByFloat result %q has an exponent", out)
 		}
-		if _, ok := ParseFloat(out); !ok {
+		if _, ok := parseLongDouble(out); !ok {
 			t.Fatalf("IncrByFloat result %q does not parse", out)
 		}
 	}
@@ -916,77 +929,3 @@ func TestParseInt(t *testing.T) {
 	}
 }
 
-func TestParseFloat(t *testing.T) {
-	tests := []struct {
-		in   string
-		want float64
-		ok   bool
-	}{
-		{"0", 0, true},
-		{"1", 1, true},
-		{"-1.5", -1.5, true},
-		{"10.50", 10.5, true},
-		{"3.0e3", 3000, true},
-		{"5.0E3", 5000, true},
-		{"1e-3", 0.001, true},
-		{".5", 0.5, true},
-		{"5.", 5, true},
-		{"+1", 1, true},
-		{"01", 1, true},
-		{"inf", math.Inf(1), true},
-		{"-inf", math.Inf(-1), true},
-		{"", 0, false},
-		{" 1", 0, false},
-		{"1 ", 0, false},
-		{"nan", 0, false},
-		{"NaN", 0, false},
-		{"abc", 0, false},
-		{"1.0.0", 0, false},
-		{"1e", 0, false},
-		{"1e400", 0, false},
-		{"1\x00", 0, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, ok := ParseFloat([]byte(tt.in))
-			if ok != tt.ok || got != tt.want {
-				t.Errorf("ParseFloat(%q) = %g, %v; want %g, %v", tt.in, got, ok, tt.want, tt.ok)
-			}
-		})
-	}
-}
-
-func TestFormatFloat(t *testing.T) {
-	tests := []struct {
-		in   float64
-		want string
-	}{
-		{0, "0"},
-		{1, "1"},
-		{-1, "-1"},
-		{10.6, "10.6"},
-		{10.5 + 0.1, "10.6"},
-		{5000, "5000"},
-		{3.0e3 + 2000, "5000"},
-		{0.5, "0.5"},
-		{-0.25, "-0.25"},
-		{1e20, "100000000000000000000"},
-		{1e21, "1000000000000000000000"},
-		{1e-5, "0.00001"},
-		{123456789.125, "123456789.125"},
-	}
-	for _, tt := range tests {
-		t.Run(strconv.FormatFloat(tt.in, 'g', -1, 64), func(t *testing.T) {
-			got := string(FormatFloat(tt.in))
-			if got != tt.want {
-				t.Errorf("FormatFloat(%g) = %q, want %q", tt.in, got, tt.want)
-			}
-			if strings.ContainsAny(got, "eE") {
-				t.Errorf("FormatFloat(%g) = %q has an exponent", tt.in, got)
-			}
-			if back, ok := ParseFloat([]byte(got)); !ok || back != tt.in {
-				t.Errorf("ParseFloat(FormatFloat(%g)) = %g, %v", tt.in, back, ok)
-			}
-		})
-	}
-}

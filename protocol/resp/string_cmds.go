@@ -344,12 +344,7 @@ func cmdIncr(c *Client, args [][]byte) {
 }
 
 func cmdIncrByFloat(c *Client, args [][]byte) {
-	d, ok := store.ParseFloat(args[2])
-	if !ok { // an infinite increment is valid; its result is not (ErrNaN)
-		c.errorReply(msgNotFloat)
-		return
-	}
-	v, err := c.srv.node.IncrByFloat(args[1], d)
+	v, err := c.srv.node.IncrByFloat(args[1], args[2])
 	if err != nil {
 		c.replyErr(err)
 		return

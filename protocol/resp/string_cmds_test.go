@@ -440,17 +440,17 @@ func TestIncrByFloat(t *testing.T) {
 			kvDo(notFloat, "INCRBYFLOAT", "f", "nan"), kvDo(notFloat, "INCRBYFLOAT", "f", "1e"),
 			kvDo(0, "EXISTS", "f"),
 		}, ""},
-		{"increment out of double range", []kvStep{kvDo(notFloat, "INCRBYFLOAT", "f", "1e400")}, ""},
-		{"infinite increment", []kvStep{kvDo(nan, "INCRBYFLOAT", "f", "inf"), kvDo(nan, "INCRBYFLOAT", "f", "-Infinity"), kvDo(0, "EXISTS", "f")}, ""},
-		{"result overflows", []kvStep{kvDo("OK", "SET", "f", "1.7e308"), kvDo(nan, "INCRBYFLOAT", "f", "1.7e308"), kvDo("1.7e308", "GET", "f")}, ""},
+		{"increment past double range", []kvStep{kvDo("10000000000000000000281880683947586514586453433629052038625910693539685534008629862039363994848324160522094053927317616200295822777259255734023828976593340661017797447434546173917862448116674971723778943824391593338047470675026246684401359237513603830343735485505244955964979021825038280091068414947402456898653040951017512658092615827588920183472511643316591362664138176309734806343732497430221946880", "INCRBYFLOAT", "f", "1e400"), kvDo(401, "STRLEN", "f")}, ""},
+		{"infinite increment", []kvStep{kvDo(nan, "INCRBYFLOAT", "f", "inf"), kvDo(nan, "INCRBYFLOAT", "f", "-Infinity"), kvDo(nan, "INCRBYFLOAT", "f", "INF"), kvDo(0, "EXISTS", "f")}, ""},
+		{"result overflows long double", []kvStep{kvDo("OK", "SET", "f", "1e4932"), kvDo(nan, "INCRBYFLOAT", "f", "1e4932"), kvDo("1e4932", "GET", "f")}, ""},
 		{"value not float", []kvStep{kvDo("OK", "SET", "f", "abc"), kvDo(notFloat, "INCRBYFLOAT", "f", "1")}, ""},
 		{"value with space", []kvStep{kvDo("OK", "SET", "f", "1 "), kvDo(notFloat, "INCRBYFLOAT", "f", "1")}, ""},
 		{"underscore increment", []kvStep{kvDo(notFloat, "INCRBYFLOAT", "f", "1_0")},
-			"bug: node/store ParseFloat accepts Go digit separators: INCRBYFLOAT f 1_0 got \"10\", want \"ERR value is not a valid float\""},
+			""},
 		{"underscore value", []kvStep{kvDo("OK", "SET", "f", "1_0"), kvDo(notFloat, "INCRBYFLOAT", "f", "1")},
-			"bug: node/store ParseFloat accepts Go digit separators: SET f 1_0; INCRBYFLOAT f 1 got \"11\", want \"ERR value is not a valid float\""},
+			""},
 		{"long double precision", []kvStep{kvDo("0.1", "INCRBYFLOAT", "f", "0.1"), kvDo("0.3", "INCRBYFLOAT", "f", "0.2")},
-			"bug: node/store IncrByFloat computes in float64; Redis uses long double and prints 17 digits: 0.1+0.2 got \"0.30000000000000004\", want \"0.3\""},
+			""},
 	})
 }
 
