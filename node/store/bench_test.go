@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -65,29 +66,50 @@ func TestGetHitAllocatesNothing(t *testing.T) {
 		}
 	}
 	i := 0
+	buf := make([]byte, 0, 64)
 	allocs := testing.AllocsPerRun(1000, func() {
-		if _, ok, _ := s.Get(keys[i%len(keys)]); !ok {
+		if _, ok, _ := s.AppendGet(buf[:0], keys[i%len(keys)], AppendValue); !ok {
 			panic("miss")
 		}
 		i++
 	})
 	if allocs != 0 {
-		t.Errorf("Get hit allocates %.2f times, want 0", allocs)
+		t.Errorf("AppendGet hit allocates %.2f times, want 0", allocs)
 	}
 }
 
-// TestSetOverwriteAllocatesOnce checks that overwriting a key costs one
-// allocation: the new key+value buffer (the entry struct is reused).
-func TestSetOverwriteAllocatesOnce(t *testing.T) {
+// TestSetOverwriteAllocations checks that overwriting a key with a value of
+// about the same size happens in place, and a much larger one costs one
+// allocation (the new entry).
+func TestSetOverwriteAllocations(t *testing.T) {
 	s, _ := newTestStore(t, nil)
-	key, val := []byte("key"), []byte("value")
-	set(t, s, "key", "old")
-	allocs := testing.AllocsPerRun(1000, func() {
-		s.Set(key, val, SetOptions{})
-	})
-	if allocs > 1 {
-		t.Errorf("Set over an existing key allocates %.2f times, want 1", allocs)
+	key := []byte("key")
+	set(t, s, "key", "value")
+	same, larger := []byte("other"), []byte(strings.Repeat("v", 100))
+	if allocs := testing.AllocsPerRun(1000, func() { s.Set(key, same, SetOptions{}) }); allocs != 0 {
+		t.Errorf("Set of a same-size value allocates %.2f times, want 0", allocs)
 	}
+	if allocs := testing.AllocsPerRun(1000, func() {
+		s.Set(key, larger, SetOptions{})
+		s.Set(key, same, SetOptions{})
+	}); allocs != 2 {
+		t.Errorf("Set of a larger then a smaller value allocates %.2f times, want 2", allocs)
+	}
+	checkInvariants(t, s)
+}
+
+// TestIncrInPlace checks that INCR rewrites a counter in place.
+func TestIncrInPlace(t *testing.T) {
+	s, _ := newTestStore(t, nil)
+	key := []byte("n")
+	if _, err := s.IncrBy(key, 1); err != nil {
+		t.Fatal(err)
+	}
+	if allocs := testing.AllocsPerRun(1000, func() { s.IncrBy(key, -1<<40) }); allocs != 0 {
+		t.Errorf("IncrBy allocates %.2f times, want 0", allocs)
+	}
+	wantValue(t, s, "n", strconv.FormatInt(1-1001*(1<<40), 10), true)
+	checkInvariants(t, s)
 }
 
 func BenchmarkGet(b *testing.B) {
@@ -96,8 +118,9 @@ func BenchmarkGet(b *testing.B) {
 	fill(b, s, keys, []byte(strings.Repeat("v", 64)))
 	b.ReportAllocs()
 	i := 0
+	buf := make([]byte, 0, 128)
 	for b.Loop() {
-		if _, ok, _ := s.Get(keys[i&(benchKeys-1)]); !ok {
+		if _, ok, _ := s.AppendGet(buf[:0], keys[i&(benchKeys-1)], AppendValue); !ok {
 			b.Fatal("miss")
 		}
 		i++
@@ -199,8 +222,9 @@ func BenchmarkGetParallel(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		i := int(seed.Add(7919))
+		buf := make([]byte, 0, 128)
 		for pb.Next() {
-			if _, ok, _ := s.Get(keys[i&(benchKeys-1)]); !ok {
+			if _, ok, _ := s.AppendGet(buf[:0], keys[i&(benchKeys-1)], AppendValue); !ok {
 				b.Error("miss")
 				return
 			}
@@ -221,12 +245,13 @@ func BenchmarkMixedParallel(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		i := int(seed.Add(7919))
+		buf := make([]byte, 0, 128)
 		for pb.Next() {
 			k := keys[i&(benchKeys-1)]
 			if i%10 == 0 {
 				s.Set(k, val, SetOptions{})
 			} else {
-				s.Get(k)
+				s.AppendGet(buf[:0], k, AppendValue)
 			}
 			i++
 		}

@@ -26,13 +26,12 @@ func (k Kind) String() string {
 
 // entry is one stored value. A string entry is a single allocation with no
 // pointers in it: this header, then the key bytes, then the value bytes and
-// spare capacity for APPEND. The map key is a string over the key bytes, so a
-// key costs one allocation, and the garbage collector never scans its bytes.
+// spare capacity. The map key is a string over the key bytes, so a key costs
+// one allocation, and the garbage collector never scans its bytes.
 //
-// The bytes within the value's length are never modified once stored:
-// readers may keep the slice value returns after releasing the shard lock.
-// Writers replace the entry, or append past the length (APPEND), which no
-// earlier reader can see.
+// Values change in place under the shard's write lock (SET of a similar
+// size, INCR, APPEND, SETRANGE), so readers copy them out under the read
+// lock (Store.AppendGet) and never keep a slice of them.
 type entry struct {
 	expireAt int64         // absolute deadline in Unix ms; 0 means none
 	meta     atomic.Uint64 // low 32 bits: last access (ms since the store's epoch); bits 32-39: LFU counter
@@ -83,6 +82,24 @@ func (e *entry) value() []byte {
 		return []byte{}
 	}
 	return e.data()[e.klen : e.klen+e.vlen : e.klen+e.vlen]
+}
+
+// setInPlace replaces the value with b when b fits the capacity and uses at
+// least half of it (so a shrinking value does not pin a large allocation),
+// and reports whether it did. The shard's write lock must be held.
+func (e *entry) setInPlace(b []byte) bool {
+	return 2*len(b) >= int(e.vcap) && e.overwrite(b)
+}
+
+// overwrite replaces the value with b when b fits the capacity, and reports
+// whether it did. The shard's write lock must be held.
+func (e *entry) overwrite(b []byte) bool {
+	if len(b) > int(e.vcap) {
+		return false
+	}
+	copy(e.data()[e.klen:], b)
+	e.vlen = uint32(len(b))
+	return true
 }
 
 // appendInPlace appends b within the spare capacity and reports whether it

@@ -1,15 +1,33 @@
 package store
 
 import (
+	"bytes"
 	"math"
 	"math/big"
 	"strconv"
 )
 
-// Get returns the string value of key. The returned slice stays valid and
-// unchanged after the call (values are immutable within their length), so it
-// may be written to a client without a copy. A hit allocates nothing.
+// AppendFunc appends an encoding of val to dst and returns the result. The
+// store calls it under the key's shard lock: it must not block, and must not
+// keep val, whose bytes later writes may change in place.
+type AppendFunc func(dst, val []byte) []byte
+
+// AppendValue is the AppendFunc that appends the bytes themselves.
+func AppendValue(dst, val []byte) []byte { return append(dst, val...) }
+
+// Get returns a copy of the string value of key.
 func (s *Store) Get(key []byte) (val []byte, ok bool, err error) {
+	val, ok, err = s.AppendGet(nil, key, AppendValue)
+	if ok && val == nil {
+		val = []byte{}
+	}
+	return val, ok, err
+}
+
+// AppendGet appends the string value of key to dst through fn, while the
+// value cannot change, and reports whether the key was there. It is the
+// read path of GET: a hit allocates nothing in the store.
+func (s *Store) AppendGet(dst, key []byte, fn AppendFunc) (out []byte, ok bool, err error) {
 	sh, i := s.locate(key)
 	now := s.nowMs()
 	sh.mu.RLock()
@@ -17,23 +35,39 @@ func (s *Store) Get(key []byte) (val []byte, ok bool, err error) {
 	if e == nil {
 		sh.mu.RUnlock()
 		sh.misses.Add(1)
-		return nil, false, nil
+		return dst, false, nil
 	}
 	if expired(e, now) {
 		sh.mu.RUnlock()
 		s.expireKey(key, now)
 		sh.misses.Add(1)
-		return nil, false, nil
+		return dst, false, nil
 	}
 	if e.kind != KindString {
 		sh.mu.RUnlock()
-		return nil, false, ErrWrongType
+		return dst, false, ErrWrongType
 	}
 	e.touch(s.clock(now))
-	val = e.value()
+	dst = fn(dst, e.value())
 	sh.mu.RUnlock()
 	sh.hits.Add(1)
-	return val, true, nil
+	return dst, true, nil
+}
+
+// StrLen returns the length of the string at key (0 when absent).
+func (s *Store) StrLen(key []byte) (int, error) {
+	var n int
+	var err error
+	s.peek(key, func(e *entry, _ int64) {
+		switch {
+		case e == nil:
+		case e.kind != KindString:
+			err = ErrWrongType
+		default:
+			n = int(e.vlen)
+		}
+	})
+	return n, err
 }
 
 // expireKey deletes key if it is still expired at now.
@@ -77,7 +111,7 @@ func (s *Store) Set(key, val []byte, opt SetOptions) (old []byte, hadOld, writte
 		if e.kind != KindString {
 			return nil, false, false, ErrWrongType
 		}
-		old, hadOld = e.value(), true
+		old, hadOld = bytes.Clone(e.value()), true
 	}
 	if (opt.Cond == SetNX && e != nil) || (opt.Cond == SetXX && e == nil) {
 		return old, hadOld, false, nil
@@ -86,8 +120,16 @@ func (s *Store) Set(key, val []byte, opt SetOptions) (old []byte, hadOld, writte
 	return old, hadOld, true, nil
 }
 
-// setLocked writes a string value over e (nil when absent).
+// setLocked writes a string value over e (nil when absent). A value of about
+// the old one's size is written in place: no allocation, no map update.
 func (s *Store) setLocked(sh *shard, i int, key, val []byte, e *entry, expireAt int64, keepTTL bool, now int64) {
+	if e != nil && e.kind == KindString && e.setInPlace(val) {
+		if !keepTTL {
+			setExpireLocked(sh, i, e, expireAt)
+		}
+		e.meta.Store(packMeta(s.clock(now), lfuInit))
+		return
+	}
 	ne := s.newEntry(key, val, expireAt, now, 0)
 	if e != nil && keepTTL {
 		ne.expireAt = e.expireAt
@@ -122,7 +164,8 @@ func (s *Store) MSet(pairs [][]byte, nx bool) bool {
 	return true
 }
 
-// GetDel returns the string value of key and deletes the key.
+// GetDel returns the string value of key and deletes the key. The entry is
+// unreachable once deleted, so its bytes are returned without a copy.
 func (s *Store) GetDel(key []byte) (val []byte, ok bool, err error) {
 	sh, i := s.locate(key)
 	sh.mu.Lock()
@@ -172,7 +215,7 @@ func (s *Store) GetEx(key []byte, ch ExpireChange) (val []byte, ok bool, err err
 	case ch.Set:
 		setExpireLocked(sh, i, e, ch.At)
 	}
-	return e.value(), true, nil
+	return bytes.Clone(e.value()), true, nil
 }
 
 // Append appends val to the string at key (creating it) and returns the new
@@ -259,12 +302,16 @@ func (s *Store) IncrBy(key []byte, delta int64) (int64, error) {
 		return 0, ErrOverflow
 	}
 	n += delta
-	var buf [20]byte // formatted on the stack: the new entry is the only allocation
+	var buf [maxIntLen]byte
 	val := strconv.AppendInt(buf[:0], n, 10)
-	if e == nil {
-		s.insertLocked(sh, i, s.newEntry(key, val, 0, now, 0), nil)
-	} else {
-		s.replaceValueLocked(sh, i, e, val, 0).touch(s.clock(now))
+	switch {
+	case e == nil:
+		// Room for any int64, so later increments happen in place.
+		s.insertLocked(sh, i, s.newEntry(key, val, 0, now, maxIntLen-len(val)), nil)
+	case e.overwrite(val):
+		e.touch(s.clock(now))
+	default:
+		s.replaceValueLocked(sh, i, e, val, maxIntLen-len(val)).touch(s.clock(now))
 	}
 	return n, nil
 }
@@ -304,6 +351,9 @@ func (s *Store) IncrByFloat(key, incr []byte) ([]byte, error) {
 	}
 	return val, nil
 }
+
+// maxIntLen is the longest decimal int64, "-9223372036854775808".
+const maxIntLen = 20
 
 // ParseInt parses a decimal 64-bit integer as Redis does: no spaces, no '+',
 // no leading zeros.

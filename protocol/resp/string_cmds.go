@@ -4,6 +4,8 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/tidwall/redcon"
+
 	"github.com/cached/cached/node/store"
 )
 
@@ -37,14 +39,13 @@ func stringCommands() []*command {
 }
 
 func cmdGet(c *Client, args [][]byte) {
-	v, ok, err := c.srv.node.Get(args[1])
+	out, ok, err := c.srv.node.AppendGet(c.out, args[1], redcon.AppendBulk)
+	c.out = out
 	switch {
 	case err != nil:
 		c.replyErr(err)
 	case !ok:
 		c.null()
-	default:
-		c.bulk(v)
 	}
 }
 
@@ -221,12 +222,11 @@ func cmdGetEx(c *Client, args [][]byte) {
 func cmdMGet(c *Client, args [][]byte) {
 	c.array(len(args) - 1)
 	for _, k := range args[1:] {
-		v, ok, err := c.srv.node.Get(k)
-		if err != nil || !ok {
-			c.null() // MGET answers nil for a key of another type
-			continue
+		out, ok, _ := c.srv.node.AppendGet(c.out, k, redcon.AppendBulk)
+		c.out = out
+		if !ok {
+			c.null() // also for a key of another type, as Redis
 		}
-		c.bulk(v)
 	}
 }
 
@@ -255,12 +255,12 @@ func cmdAppend(c *Client, args [][]byte) {
 }
 
 func cmdStrlen(c *Client, args [][]byte) {
-	v, _, err := c.srv.node.Get(args[1])
+	n, err := c.srv.node.StrLen(args[1])
 	if err != nil {
 		c.replyErr(err)
 		return
 	}
-	c.integer(int64(len(v)))
+	c.integer(int64(n))
 }
 
 func cmdGetRange(c *Client, args [][]byte) {
