@@ -928,4 +928,3 @@ func TestParseInt(t *testing.T) {
 		})
 	}
 }
-
