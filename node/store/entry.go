@@ -119,7 +119,7 @@ func (e *entry) bytes() int64 { return entryBytes(int(e.klen), int(e.vcap)) }
 // entryBytes estimates the heap held by a string entry with a key of klen
 // bytes and vcap bytes of value capacity.
 func entryBytes(klen, vcap int) int64 {
-	return int64(mapSlotBytes + allocSize(entryHeader+klen+vcap))
+	return int64(indexBytes + allocSize(entryHeader+klen+vcap))
 }
 
 // LFU counter parameters, as Redis's lfu-log-factor and LFU_INIT_VAL.
@@ -162,7 +162,7 @@ func (e *entry) touch(now uint32) {
 
 // Memory accounting. The estimate follows the Go allocator's size classes so
 // that used_memory tracks the heap the entries really hold.
-const mapSlotBytes = 32 // a swiss-table slot (string header + pointer) at typical load
+const indexBytes = 16 // a table slot (pointer + tag byte) at its typical load of about 0.6
 
 // sizeClasses are the Go allocator's small object sizes (runtime/sizeclasses.go).
 var sizeClasses = [...]int{

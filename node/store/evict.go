@@ -127,20 +127,20 @@ func (s *Store) evictOne(p Policy) bool {
 		}
 		off := rand.IntN(groupsPerShard)
 		before := found
+		var want func(*entry) bool
+		if p.volatileOnly() {
+			want = isVolatile
+		}
 		for j := 0; j < groupsPerShard && found < samples; j++ {
 			i := (off + j) % groupsPerShard
 			if p.volatileOnly() && sh.volatile[i] == 0 {
 				continue
 			}
-			for k, e := range sh.groups[i] {
-				if p.volatileOnly() && e.expireAt == 0 {
-					continue
-				}
+			if e := sh.groups[i].sample(rand.Int(), want); e != nil {
 				found++
 				if sc := score(p, e, clock, now); sc > bestScore {
-					best, bestShard, bestSlot, bestScore = k, sh, i, sc
+					best, bestShard, bestSlot, bestScore = e.key(), sh, i, sc
 				}
-				break
 			}
 			if found > before && !p.volatileOnly() {
 				break // one sample per shard spreads samples over the key space
@@ -153,14 +153,16 @@ func (s *Store) evictOne(p Policy) bool {
 	}
 	bestShard.mu.Lock()
 	defer bestShard.mu.Unlock()
-	e := bestShard.groups[bestSlot][best]
+	e := bestShard.groups[bestSlot].get(best, s.hash(best))
 	if e == nil {
 		return true // deleted meanwhile: memory went down anyway
 	}
-	s.removeLocked(bestShard, bestSlot, best, e)
+	s.removeLocked(bestShard, bestSlot, e)
 	s.evicted.Add(1)
 	return true
 }
+
+func isVolatile(e *entry) bool { return e.expireAt != 0 }
 
 // score ranks an eviction candidate: higher goes first.
 func score(p Policy, e *entry, clock uint32, now int64) float64 {

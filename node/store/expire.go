@@ -52,11 +52,12 @@ func (s *Store) ExpireCycle(cursor int, budget time.Duration) int {
 func (s *Store) expireGroup(sh *shard, i int) {
 	now := s.nowMs()
 	sh.mu.Lock()
-	for k, e := range sh.groups[i] {
+	for e := range sh.groups[i].all() {
 		if expired(e, now) {
-			s.removeLocked(sh, i, k, e)
+			s.removeLocked(sh, i, e)
 			s.expired.Add(1)
 		}
 	}
+	sh.groups[i].shrink(s.seed)
 	sh.mu.Unlock()
 }

@@ -17,7 +17,8 @@ func (s *Store) Del(key []byte) bool {
 	if e == nil {
 		return false
 	}
-	s.removeLocked(sh, i, string(key), e)
+	s.removeLocked(sh, i, e)
+	sh.groups[i].shrink(s.seed)
 	return true
 }
 
@@ -27,7 +28,7 @@ func (s *Store) peek(key []byte, fn func(e *entry, now int64)) {
 	sh, i := s.locate(key)
 	now := s.nowMs()
 	sh.mu.RLock()
-	e := sh.groups[i][string(key)]
+	e := s.get(sh, i, key)
 	if e != nil && expired(e, now) {
 		e = nil
 	}
@@ -74,9 +75,9 @@ func (s *Store) Keys(pattern string) []string {
 	for si := range s.shards {
 		sh := &s.shards[si]
 		sh.mu.RLock()
-		for _, m := range sh.groups {
-			for k, e := range m {
-				if !expired(e, now) && (all || glob.Match(pattern, k)) {
+		for i := range sh.groups {
+			for e := range sh.groups[i].all() {
+				if k := e.key(); !expired(e, now) && (all || glob.Match(pattern, k)) {
 					out = append(out, k)
 				}
 			}
@@ -110,8 +111,9 @@ func (s *Store) Scan(cursor uint64, opt ScanOptions) (next uint64, keys []string
 	for ; g < groupCount && examined < opt.Count; g++ {
 		sh, i := s.group(g)
 		sh.mu.RLock()
-		for k, e := range sh.groups[i] {
+		for e := range sh.groups[i].all() {
 			examined++
+			k := e.key()
 			if expired(e, now) ||
 				(opt.Match != "" && !glob.Match(opt.Match, k)) ||
 				(opt.Type != "" && e.kind.String() != opt.Type) {
@@ -137,11 +139,10 @@ func (s *Store) RandomKey() (string, bool) {
 		if sh.keys > 0 {
 			off := rand.IntN(groupsPerShard)
 			for j := range groupsPerShard {
-				for k, e := range sh.groups[(off+j)%groupsPerShard] {
-					if !expired(e, now) {
-						sh.mu.RUnlock()
-						return k, true
-					}
+				e := sh.groups[(off+j)%groupsPerShard].sample(rand.Int(), func(e *entry) bool { return !expired(e, now) })
+				if e != nil {
+					sh.mu.RUnlock()
+					return e.key(), true
 				}
 			}
 		}
@@ -189,7 +190,7 @@ func (s *Store) Rename(src, dst []byte, nx bool) (bool, error) {
 	if nx && old != nil {
 		return false, nil
 	}
-	s.removeLocked(ssh, si, string(src), e)
+	s.removeLocked(ssh, si, e)
 	s.insertLocked(dsh, di, renamed(e, dst), old)
 	return true, nil
 }
@@ -218,7 +219,7 @@ func (s *Store) Copy(src, dst []byte, replace bool) bool {
 		if !replace {
 			return false
 		}
-		s.removeLocked(dsh, di, string(dst), old)
+		s.removeLocked(dsh, di, old)
 	}
 	ne := renamed(e, dst)
 	ne.meta.Store(packMeta(s.clock(now), lfuInit))
@@ -258,7 +259,7 @@ func (s *Store) Expire(key []byte, at int64, cond ExpireCond) bool {
 		return false
 	}
 	if at <= now {
-		s.removeLocked(sh, i, string(key), e)
+		s.removeLocked(sh, i, e)
 		return true
 	}
 	setExpireLocked(sh, i, e, at)

@@ -11,10 +11,12 @@ package store
 import (
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/cached/cached/ring"
 )
@@ -84,6 +86,7 @@ func (c Config) Validate() error {
 type Store struct {
 	now    func() time.Time
 	epoch  int64 // Unix ms that access times count from
+	seed   maphash.Seed
 	logger *slog.Logger
 
 	maxMemory atomic.Int64
@@ -107,7 +110,7 @@ type Store struct {
 // shardCount. mu guards groups, volatile and keys; hits and misses are atomic.
 type shard struct {
 	mu       sync.RWMutex
-	groups   [groupsPerShard]map[string]*entry
+	groups   [groupsPerShard]table
 	volatile [groupsPerShard]int32 // keys with a deadline, per group
 	keys     int
 	hits     atomic.Int64
@@ -122,6 +125,7 @@ func New(cfg Config) (*Store, error) {
 	}
 	s := &Store{
 		now:      cfg.Now,
+		seed:     maphash.MakeSeed(),
 		epoch:    cfg.Now().UnixMilli(),
 		logger:   cfg.Logger,
 		interval: cfg.ExpiryInterval,
@@ -176,12 +180,22 @@ func (s *Store) group(g int) (*shard, int) {
 // key is still there at its deadline and gone just after.
 func expired(e *entry, now int64) bool { return e.expireAt != 0 && e.expireAt < now }
 
+// hash returns key's hash for the tables.
+func (s *Store) hash(key string) uint64 { return maphash.String(s.seed, key) }
+
+// get returns the entry for key in group i of sh, expired or not. The
+// shard's lock must be held (a read lock will do).
+func (s *Store) get(sh *shard, i int, key []byte) *entry {
+	k := unsafe.String(unsafe.SliceData(key), len(key)) // not kept
+	return sh.groups[i].get(k, s.hash(k))
+}
+
 // lookupLocked returns the live entry for key, deleting it if it expired.
 // The shard's write lock must be held.
 func (s *Store) lookupLocked(sh *shard, i int, key []byte, now int64) *entry {
-	e := sh.groups[i][string(key)]
+	e := s.get(sh, i, key)
 	if e != nil && expired(e, now) {
-		s.removeLocked(sh, i, string(key), e)
+		s.removeLocked(sh, i, e)
 		s.expired.Add(1)
 		return nil
 	}
@@ -191,24 +205,21 @@ func (s *Store) lookupLocked(sh *shard, i int, key []byte, now int64) *entry {
 // insertLocked stores e under its key in group i, replacing old, the key's
 // current live entry (nil when absent).
 func (s *Store) insertLocked(sh *shard, i int, e, old *entry) {
-	m := sh.groups[i]
-	if m == nil {
-		m = make(map[string]*entry)
-		sh.groups[i] = m
-	}
+	h := s.hash(e.key())
 	if old != nil {
 		s.accountRemoveLocked(sh, i, old)
+		sh.groups[i].replace(old, e, h)
 	} else {
 		sh.keys++
+		sh.groups[i].insert(s.seed, e, h)
 	}
-	m[e.key()] = e // for an existing key this also points the map's key at e's bytes
 	if e.expireAt != 0 {
 		sh.volatile[i]++
 	}
 	s.used.Add(e.bytes())
 }
 
-// accountRemoveLocked undoes the accounting of e without touching the map.
+// accountRemoveLocked undoes the accounting of e without touching the table.
 func (s *Store) accountRemoveLocked(sh *shard, i int, e *entry) {
 	if e.expireAt != 0 {
 		sh.volatile[i]--
@@ -216,14 +227,11 @@ func (s *Store) accountRemoveLocked(sh *shard, i int, e *entry) {
 	s.used.Add(-e.bytes())
 }
 
-// removeLocked deletes k, whose entry is e.
-func (s *Store) removeLocked(sh *shard, i int, k string, e *entry) {
+// removeLocked deletes e from group i.
+func (s *Store) removeLocked(sh *shard, i int, e *entry) {
 	s.accountRemoveLocked(sh, i, e)
-	delete(sh.groups[i], k)
+	sh.groups[i].remove(e, s.hash(e.key()))
 	sh.keys--
-	if len(sh.groups[i]) == 0 {
-		sh.groups[i] = nil // Go maps never shrink: let the GC have this one back
-	}
 }
 
 // setExpireLocked changes e's deadline, keeping the volatile count.
@@ -253,7 +261,7 @@ func (s *Store) replaceValueLocked(sh *shard, i int, e *entry, val []byte, extra
 	ne.expireAt = e.expireAt
 	ne.meta.Store(e.meta.Load())
 	s.used.Add(ne.bytes() - e.bytes())
-	sh.groups[i][ne.key()] = ne // also points the map's key at the new bytes
+	sh.groups[i].replace(e, ne, s.hash(ne.key()))
 	return ne
 }
 
@@ -317,11 +325,11 @@ func (s *Store) Flush() {
 		sh := &s.shards[i]
 		sh.mu.Lock()
 		var freed int64
-		for j, m := range sh.groups {
-			for _, e := range m {
+		for j := range sh.groups {
+			for e := range sh.groups[j].all() {
 				freed += e.bytes()
 			}
-			sh.groups[j] = nil
+			sh.groups[j] = table{}
 			sh.volatile[j] = 0
 		}
 		sh.keys = 0

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-	"unsafe"
 
 	"github.com/cached/cached/ring"
 )
@@ -101,27 +100,34 @@ func checkInvariants(t testing.TB, s *Store) {
 		sh := &s.shards[si]
 		sh.mu.RLock()
 		keys := 0
-		for i, m := range sh.groups {
+		for i := range sh.groups {
+			tb := &sh.groups[i]
 			var volatile int32
-			for k, e := range m {
+			n := 0
+			for e := range tb.all() {
+				n++
+				k := e.key()
 				used += entryBytes(len(k), int(e.vcap))
+				if got := tb.get(k, s.hash(k)); got != e {
+					t.Errorf("key %q: lookup finds %p, want %p", k, got, e)
+				}
 				if e.expireAt != 0 {
 					volatile++
 				}
 				if want := i<<shardBits | si; ring.SlotString(k)&(groupCount-1) != want {
 					t.Errorf("key %q stored in group %d, belongs in %d", k, want, ring.SlotString(k)&(groupCount-1))
 				}
-				if len(k) > 0 && unsafe.Pointer(unsafe.StringData(k)) != unsafe.Add(unsafe.Pointer(e), entryHeader) {
-					t.Errorf("key %q does not share its entry's allocation", k)
-				}
-				if e.key() != k {
-					t.Errorf("entry under %q holds key %q", k, e.key())
-				}
+			}
+			if n != tb.live {
+				t.Errorf("shard %d group %d: live = %d, counted %d", si, i, tb.live, n)
+			}
+			if tb.live+tb.dead > 0 && 4*(tb.live+tb.dead) > 3*len(tb.slots) {
+				t.Errorf("shard %d group %d: %d live + %d dead in %d slots", si, i, tb.live, tb.dead, len(tb.slots))
 			}
 			if volatile != sh.volatile[i] {
 				t.Errorf("shard %d group %d: volatile = %d, counted %d", si, i, sh.volatile[i], volatile)
 			}
-			keys += len(m)
+			keys += n
 		}
 		if keys != sh.keys {
 			t.Errorf("shard %d: keys = %d, counted %d", si, sh.keys, keys)
@@ -438,14 +444,14 @@ func TestEntryBytes(t *testing.T) {
 		klen, vcap int
 		want       int64
 	}{
-		{0, 0, mapSlotBytes + 32},
-		{1, 0, mapSlotBytes + 48},
-		{3, 13, mapSlotBytes + 48},
-		{3, 14, mapSlotBytes + 64},
-		{10, 100, mapSlotBytes + 144},
-		{0, 1024 - 32, mapSlotBytes + 1024},
-		{0, 1025 - 32, mapSlotBytes + 1152},
-		{0, 40000, mapSlotBytes + 40960},
+		{0, 0, indexBytes + 32},
+		{1, 0, indexBytes + 48},
+		{3, 13, indexBytes + 48},
+		{3, 14, indexBytes + 64},
+		{10, 100, indexBytes + 144},
+		{0, 1024 - 32, indexBytes + 1024},
+		{0, 1025 - 32, indexBytes + 1152},
+		{0, 40000, indexBytes + 40960},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%d+%d", tt.klen, tt.vcap), func(t *testing.T) {

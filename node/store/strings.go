@@ -31,7 +31,7 @@ func (s *Store) AppendGet(dst, key []byte, fn AppendFunc) (out []byte, ok bool, 
 	sh, i := s.locate(key)
 	now := s.nowMs()
 	sh.mu.RLock()
-	e := sh.groups[i][string(key)]
+	e := s.get(sh, i, key)
 	if e == nil {
 		sh.mu.RUnlock()
 		sh.misses.Add(1)
@@ -178,7 +178,7 @@ func (s *Store) GetDel(key []byte) (val []byte, ok bool, err error) {
 	if e.kind != KindString {
 		return nil, false, ErrWrongType
 	}
-	s.removeLocked(sh, i, string(key), e)
+	s.removeLocked(sh, i, e)
 	sh.hits.Add(1)
 	return e.value(), true, nil
 }
@@ -211,7 +211,7 @@ func (s *Store) GetEx(key []byte, ch ExpireChange) (val []byte, ok bool, err err
 	case ch.Persist:
 		setExpireLocked(sh, i, e, 0)
 	case ch.Set && ch.At <= now:
-		s.removeLocked(sh, i, string(key), e)
+		s.removeLocked(sh, i, e)
 	case ch.Set:
 		setExpireLocked(sh, i, e, ch.At)
 	}

@@ -409,7 +409,7 @@ func entryOf(s *Store, key string) *entry {
 	sh, i := s.locate([]byte(key))
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
-	return sh.groups[i][key]
+	return s.get(sh, i, []byte(key))
 }
 
 // TestAppendInPlaceKeepsEarlierReads checks the slice contract: a value read
@@ -870,7 +870,7 @@ func TestMSetAtomic(t *testing.T) {
 		var first *entry
 		for _, k := range keys {
 			sh, i := s.locate(k)
-			e := sh.groups[i][string(k)]
+			e := s.get(sh, i, k)
 			if first == nil {
 				first = e
 			}
