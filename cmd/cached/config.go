@@ -108,7 +108,7 @@ var settings = []setting{
 		c.resp.Limits.MaxQueryBuffer = int(n)
 		return err
 	}},
-	{"io-threads", "0", "event loops serving clients (0: one per core)", func(c *config, v string) error {
+	{"io-threads", "0", "event loops serving clients (0: half the cores, at least 1)", func(c *config, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > 1024 {
 			return errors.New("must be an integer 0..1024")

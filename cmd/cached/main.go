@@ -89,7 +89,7 @@ func limitHeap(maxMemory int64) {
 	if maxMemory <= 0 || os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	debug.SetMemoryLimit(maxMemory + maxMemory/8 + 16<<20)
+	debug.SetMemoryLimit(maxMemory + maxMemory/16 + 8<<20)
 }
 
 func newLogger(w io.Writer, cfg *config) *slog.Logger {

@@ -54,7 +54,7 @@ func (s *Server) startLoops() (bool, error) {
 	}
 	n := s.ioThreads
 	if n == 0 {
-		n = runtime.GOMAXPROCS(0)
+		n = max(runtime.GOMAXPROCS(0)/2, 1)
 	}
 	for range n {
 		lp, err := newLoop(s)

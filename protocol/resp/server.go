@@ -37,8 +37,9 @@ type Config struct {
 	// has them (Linux); otherwise, or when false, each client gets a
 	// goroutine.
 	EventLoops bool
-	// IOThreads is the number of event loops (io-threads); 0 means one per
-	// core (GOMAXPROCS).
+	// IOThreads is the number of event loops (io-threads); 0 means half the
+	// cores (GOMAXPROCS), at least one: the other half runs the garbage
+	// collector and background work, and on a small machine the clients.
 	IOThreads int
 	// Logger receives connection-level logs.
 	Logger *slog.Logger
