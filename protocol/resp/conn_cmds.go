@@ -26,8 +26,7 @@ func connectionCommands() []*command {
 			&command{name: "client|info", arity: 2, flags: flagNoScript | flagLoading | flagStale, group: g, since: "6.2.0", summary: "Returns information about the connection.", handler: cmdClientInfo},
 			&command{name: "client|list", arity: -2, flags: flagAdmin | flagNoScript | flagLoading | flagStale, group: g, since: "2.4.0", summary: "Lists open connections.", handler: cmdClientList},
 			&command{name: "client|kill", arity: -3, flags: flagAdmin | flagNoScript | flagLoading | flagStale, group: g, since: "2.4.0", summary: "Terminates open connections.", handler: cmdClientKill},
-			&command{name: "client|no-evict", arity: 3, flags: flagAdmin | flagNoScript | flagLoading | flagStale, group: g, since: "7.0.0", summary: "Sets the client eviction mode of the connection.", handler: cmdClientOnOff},
-			&command{name: "client|no-touch", arity: 3, flags: flagNoScript | flagLoading | flagStale, group: g, since: "7.2.0", summary: "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", handler: cmdClientOnOff},
+			&command{name: "client|no-evict", arity: 3, flags: flagAdmin | flagNoScript | flagLoading | flagStale, group: g, since: "7.0.0", summary: "Sets the client eviction mode of the connection.", handler: cmdClientNoEvict},
 			&command{name: "client|help", arity: 2, flags: flagLoading | flagStale, group: g, since: "5.0.0", summary: "Returns helpful text about the different subcommands.", handler: cmdClientHelp},
 		)},
 	}
@@ -377,7 +376,10 @@ func (c *Client) killClient(cl *Client) {
 	cl.kill()
 }
 
-func cmdClientOnOff(c *Client, args [][]byte) {
+// cmdClientNoEvict accepts CLIENT NO-EVICT ON|OFF. cached never evicts
+// clients to free memory (it has no maxmemory-clients), so every client is
+// already exempt and the mode changes nothing.
+func cmdClientNoEvict(c *Client, args [][]byte) {
 	if !is(args[2], "on") && !is(args[2], "off") {
 		c.errorReply(msgSyntax)
 		return
@@ -390,7 +392,7 @@ func cmdClientHelp(c *Client, _ [][]byte) {
 		"ID", "SETNAME <name>", "GETNAME", "SETINFO <LIB-NAME|LIB-VER> <value>", "INFO",
 		"LIST [TYPE <normal|master|replica|pubsub>] [ID <id> [<id> ...]]",
 		"KILL <ip:port> | <filter> <value> [...] (ID, ADDR, LADDR, USER, TYPE, MAXAGE, SKIPME)",
-		"NO-EVICT <ON|OFF>", "NO-TOUCH <ON|OFF>")
+		"NO-EVICT <ON|OFF>")
 }
 
 // helpReply writes a HELP reply: a title line and the given lines.

@@ -148,7 +148,7 @@ func TestConnectionCommands(t *testing.T) {
 		{name: "client kill bad skipme", args: []string{"CLIENT", "KILL", "SKIPME", "maybe"}, want: "-ERR syntax error\r\n"},
 		{name: "client kill unknown type", args: []string{"CLIENT", "KILL", "TYPE", "foo"}, want: "-ERR Unknown client type 'foo'\r\n"},
 		{name: "client no-evict", args: []string{"CLIENT", "NO-EVICT", "on"}, want: "+OK\r\n"},
-		{name: "client no-touch bad", args: []string{"CLIENT", "NO-TOUCH", "maybe"}, want: "-ERR syntax error\r\n"},
+		{name: "client no-touch unknown", args: []string{"CLIENT", "NO-TOUCH", "on"}, want: "-ERR unknown subcommand 'NO-TOUCH'. Try CLIENT HELP.\r\n"},
 		{name: "unknown command", args: []string{"foo", "a", "b"}, want: "-ERR unknown command 'foo', with args beginning with: 'a' 'b' \r\n"},
 		{name: "unknown command no args", args: []string{"foo"}, want: "-ERR unknown command 'foo', with args beginning with: \r\n"},
 		{name: "unknown command keeps case", args: []string{"FoO", "A"}, want: "-ERR unknown command 'FoO', with args beginning with: 'A' \r\n"},
