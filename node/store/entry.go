@@ -13,6 +13,10 @@ type Kind uint8
 // Value kinds, named as TYPE reports them.
 const (
 	KindString Kind = iota
+	KindHash
+	KindList
+	KindSet
+	KindZSet
 )
 
 // String returns the name TYPE uses for k.
@@ -20,6 +24,14 @@ func (k Kind) String() string {
 	switch k {
 	case KindString:
 		return "string"
+	case KindHash:
+		return "hash"
+	case KindList:
+		return "list"
+	case KindSet:
+		return "set"
+	case KindZSet:
+		return "zset"
 	}
 	return "none"
 }
@@ -69,6 +81,9 @@ func (e *entry) data() []byte {
 
 // key returns the entry's key, sharing its memory.
 func (e *entry) key() string {
+	if e.kind != KindString {
+		return e.object().key
+	}
 	if e.klen == 0 {
 		return ""
 	}
@@ -113,8 +128,14 @@ func (e *entry) appendInPlace(b []byte) bool {
 	return true
 }
 
-// bytes estimates the heap the entry holds, its map slot included.
-func (e *entry) bytes() int64 { return entryBytes(int(e.klen), int(e.vcap)) }
+// bytes estimates the heap the entry holds, its index slot included.
+func (e *entry) bytes() int64 {
+	if e.kind != KindString {
+		o := e.object()
+		return int64(indexBytes+allocSize(int(unsafe.Sizeof(objectEntry{})))+allocSize(len(o.key))) + o.size
+	}
+	return entryBytes(int(e.klen), int(e.vcap))
+}
 
 // entryBytes estimates the heap held by a string entry with a key of klen
 // bytes and vcap bytes of value capacity.

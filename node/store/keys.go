@@ -191,16 +191,8 @@ func (s *Store) Rename(src, dst []byte, nx bool) (bool, error) {
 		return false, nil
 	}
 	s.removeLocked(ssh, si, e)
-	s.insertLocked(dsh, di, renamed(e, dst), old)
+	s.insertLocked(dsh, di, s.clone(e, dst, false, now), old)
 	return true, nil
-}
-
-// renamed returns a copy of e under key, with e's deadline and access record.
-func renamed(e *entry, key []byte) *entry {
-	ne := newStringEntry(key, e.value(), 0)
-	ne.expireAt = e.expireAt
-	ne.meta.Store(e.meta.Load())
-	return ne
 }
 
 // Copy copies src's value and deadline to dst. Without replace it does
@@ -221,7 +213,7 @@ func (s *Store) Copy(src, dst []byte, replace bool) bool {
 		}
 		s.removeLocked(dsh, di, old)
 	}
-	ne := renamed(e, dst)
+	ne := s.clone(e, dst, true, now)
 	ne.meta.Store(packMeta(s.clock(now), lfuInit))
 	s.insertLocked(dsh, di, ne, nil)
 	return true
@@ -312,13 +304,21 @@ func (s *Store) Inspect(key []byte) (Object, bool) {
 		c := s.clock(now)
 		o = Object{
 			Kind:     e.kind,
-			Encoding: stringEncoding(e.value()),
+			Encoding: encoding(e),
 			Freq:     e.freq(c),
 			IdleMs:   int64(c - e.access()),
 			Bytes:    e.bytes(),
 		}
 	})
 	return o, ok
+}
+
+// encoding names the representation of e's value, as OBJECT ENCODING.
+func encoding(e *entry) string {
+	if e.kind != KindString {
+		return e.object().obj.Encoding()
+	}
+	return stringEncoding(e.value())
 }
 
 // stringEncoding names the encoding Redis would use for v.

@@ -107,7 +107,7 @@ func checkInvariants(t testing.TB, s *Store) {
 			for e := range tb.all() {
 				n++
 				k := e.key()
-				used += entryBytes(len(k), int(e.vcap))
+				used += e.bytes()
 				if got := tb.get(k, s.hash(k)); got != e {
 					t.Errorf("key %q: lookup finds %p, want %p", k, got, e)
 				}

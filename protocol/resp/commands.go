@@ -82,7 +82,10 @@ func init() { table = buildTable() }
 
 func buildTable() map[string]*command {
 	t := make(map[string]*command)
-	for _, group := range [][]*command{connectionCommands(), serverCommands(), keyCommands(), stringCommands()} {
+	for _, group := range [][]*command{
+		connectionCommands(), serverCommands(), keyCommands(), stringCommands(),
+		hashCommands(), listCommands(), setCommands(), zsetCommands(),
+	} {
 		for _, cmd := range group {
 			t[cmd.name] = cmd
 		}

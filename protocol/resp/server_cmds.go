@@ -147,7 +147,7 @@ func (cmd *command) aclCategories() []string {
 	switch cmd.group {
 	case "generic":
 		out = append(out, "@keyspace")
-	case "string", "connection":
+	case "string", "connection", "hash", "list", "set", "sortedset":
 		out = append(out, "@"+cmd.group)
 	}
 	if cmd.flags&flagWrite != 0 {

@@ -1,0 +1,4 @@
+package resp
+
+// listCommands returns the list commands.
+func listCommands() []*command { return nil }

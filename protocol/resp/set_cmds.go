@@ -1,0 +1,4 @@
+package resp
+
+// setCommands returns the set commands.
+func setCommands() []*command { return nil }

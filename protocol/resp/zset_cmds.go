@@ -1,0 +1,4 @@
+package resp
+
+// zsetCommands returns the sortedset commands.
+func zsetCommands() []*command { return nil }
