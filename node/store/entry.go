@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/cached/cached/ring"
 )
 
 // Kind is the type of a stored value.
@@ -51,6 +53,7 @@ type entry struct {
 	vlen     uint32
 	vcap     uint32
 	kind     Kind
+	slot     uint16 // the key's hash slot, for the WATCH versions
 }
 
 // entryHeader is the size of the header before an entry's key.
@@ -67,6 +70,7 @@ func newStringEntry(key, val []byte, extra int) *entry {
 	e.vlen = uint32(len(val))
 	e.vcap = uint32(len(val) + extra)
 	e.kind = KindString
+	e.slot = uint16(ring.Slot(key))
 	return e
 }
 

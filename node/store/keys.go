@@ -254,7 +254,7 @@ func (s *Store) Expire(key []byte, at int64, cond ExpireCond) bool {
 		s.removeLocked(sh, i, e)
 		return true
 	}
-	setExpireLocked(sh, i, e, at)
+	s.setExpireLocked(sh, i, e, at)
 	return true
 }
 
@@ -267,7 +267,7 @@ func (s *Store) Persist(key []byte) bool {
 	if e == nil || e.expireAt == 0 {
 		return false
 	}
-	setExpireLocked(sh, i, e, 0)
+	s.setExpireLocked(sh, i, e, 0)
 	return true
 }
 

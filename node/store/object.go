@@ -1,6 +1,10 @@
 package store
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/cached/cached/ring"
+)
 
 // Collection is a collection value: a hash, list, set or sorted set. Its
 // methods run under the shard lock of its key.
@@ -37,6 +41,7 @@ func (s *Store) newObjectEntry(key string, o Collection, now int64) *entry {
 	oe := &objectEntry{key: key, obj: o, size: o.Bytes()}
 	oe.klen = uint32(len(key))
 	oe.kind = o.Kind()
+	oe.slot = uint16(ring.SlotString(key))
 	oe.meta.Store(packMeta(s.clock(now), lfuInit))
 	return &oe.entry
 }
@@ -105,6 +110,7 @@ func (s *Store) UpdateObject(key []byte, k Kind, mk func() Collection, fn func(o
 	s.used.Add(size - oe.size)
 	oe.size = size
 	e.touch(s.clock(now))
+	s.modifiedLocked(e)
 	return err
 }
 
@@ -183,6 +189,7 @@ func (tx *Tx) Put(key []byte, c Collection) {
 		s.used.Add(size - oe.size)
 		oe.size = size
 		old.touch(s.clock(tx.now))
+		s.modifiedLocked(old)
 		return
 	}
 	if c.Len() == 0 {

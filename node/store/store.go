@@ -99,6 +99,10 @@ type Store struct {
 
 	shards [shardCount]shard
 
+	// versions counts the changes to each hash slot's keys, for WATCH. A
+	// slot's counter is guarded by the lock of the shard holding the slot.
+	versions [ring.SlotCount]uint64
+
 	interval  time.Duration
 	startOnce sync.Once
 	closeOnce sync.Once
@@ -217,7 +221,12 @@ func (s *Store) insertLocked(sh *shard, i int, e, old *entry) {
 		sh.volatile[i]++
 	}
 	s.used.Add(e.bytes())
+	s.modifiedLocked(e)
 }
+
+// modifiedLocked records a change to e's key, so a WATCH of a key in its
+// slot fails. The shard's write lock must be held.
+func (s *Store) modifiedLocked(e *entry) { s.versions[e.slot]++ }
 
 // accountRemoveLocked undoes the accounting of e without touching the table.
 func (s *Store) accountRemoveLocked(sh *shard, i int, e *entry) {
@@ -232,10 +241,12 @@ func (s *Store) removeLocked(sh *shard, i int, e *entry) {
 	s.accountRemoveLocked(sh, i, e)
 	sh.groups[i].remove(e, s.hash(e.key()))
 	sh.keys--
+	s.modifiedLocked(e)
 }
 
 // setExpireLocked changes e's deadline, keeping the volatile count.
-func setExpireLocked(sh *shard, i int, e *entry, at int64) {
+func (s *Store) setExpireLocked(sh *shard, i int, e *entry, at int64) {
+	s.modifiedLocked(e)
 	switch {
 	case e.expireAt == 0 && at != 0:
 		sh.volatile[i]++
@@ -260,8 +271,10 @@ func (s *Store) replaceValueLocked(sh *shard, i int, e *entry, val []byte, extra
 	ne := newStringEntry(e.data()[:e.klen], val, extra)
 	ne.expireAt = e.expireAt
 	ne.meta.Store(e.meta.Load())
+	ne.slot = e.slot
 	s.used.Add(ne.bytes() - e.bytes())
 	sh.groups[i].replace(e, ne, s.hash(ne.key()))
+	s.modifiedLocked(ne)
 	return ne
 }
 
@@ -331,6 +344,9 @@ func (s *Store) Flush() {
 			}
 			sh.groups[j] = table{}
 			sh.volatile[j] = 0
+		}
+		for slot := i; slot < ring.SlotCount; slot += shardCount {
+			s.versions[slot]++ // the slots whose groups this shard holds
 		}
 		sh.keys = 0
 		s.used.Add(-freed)

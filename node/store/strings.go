@@ -124,8 +124,9 @@ func (s *Store) Set(key, val []byte, opt SetOptions) (old []byte, hadOld, writte
 // the old one's size is written in place: no allocation, no map update.
 func (s *Store) setLocked(sh *shard, i int, key, val []byte, e *entry, expireAt int64, keepTTL bool, now int64) {
 	if e != nil && e.kind == KindString && e.setInPlace(val) {
+		s.modifiedLocked(e)
 		if !keepTTL {
-			setExpireLocked(sh, i, e, expireAt)
+			s.setExpireLocked(sh, i, e, expireAt)
 		}
 		e.meta.Store(packMeta(s.clock(now), lfuInit))
 		return
@@ -209,11 +210,11 @@ func (s *Store) GetEx(key []byte, ch ExpireChange) (val []byte, ok bool, err err
 	sh.hits.Add(1)
 	switch {
 	case ch.Persist:
-		setExpireLocked(sh, i, e, 0)
+		s.setExpireLocked(sh, i, e, 0)
 	case ch.Set && ch.At <= now:
 		s.removeLocked(sh, i, e)
 	case ch.Set:
-		setExpireLocked(sh, i, e, ch.At)
+		s.setExpireLocked(sh, i, e, ch.At)
 	}
 	return bytes.Clone(e.value()), true, nil
 }
@@ -239,7 +240,9 @@ func (s *Store) Append(key, val []byte) (int, error) {
 	}
 	// In place when it fits, past the length earlier readers hold;
 	// otherwise into a new entry with as much again spare.
-	if !e.appendInPlace(val) {
+	if e.appendInPlace(val) {
+		s.modifiedLocked(e)
+	} else {
 		grown := append(append(make([]byte, 0, n), e.value()...), val...)
 		e = s.replaceValueLocked(sh, i, e, grown, n)
 	}
@@ -310,6 +313,7 @@ func (s *Store) IncrBy(key []byte, delta int64) (int64, error) {
 		s.insertLocked(sh, i, s.newEntry(key, val, 0, now, maxIntLen-len(val)), nil)
 	case e.overwrite(val):
 		e.touch(s.clock(now))
+		s.modifiedLocked(e)
 	default:
 		s.replaceValueLocked(sh, i, e, val, maxIntLen-len(val)).touch(s.clock(now))
 	}

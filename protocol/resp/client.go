@@ -36,6 +36,9 @@ type Client struct {
 
 	scratch [64]byte // formatting space; never retained
 
+	tx       txState
+	execLock *sync.RWMutex // held for reading while commands run (see multi.go)
+
 	mu       sync.Mutex // guards name, libName, libVer
 	name     string
 	libName  string

@@ -85,6 +85,7 @@ func buildTable() map[string]*command {
 	for _, group := range [][]*command{
 		connectionCommands(), serverCommands(), keyCommands(), stringCommands(),
 		hashCommands(), listCommands(), setCommands(), zsetCommands(),
+		transactionCommands(),
 	} {
 		for _, cmd := range group {
 			t[cmd.name] = cmd
@@ -141,42 +142,46 @@ func (cmd *command) arityOK(n int) bool {
 func (c *Client) execute(args [][]byte) {
 	cmd := c.lookup(table, args[0])
 	if cmd == nil {
-		c.unknownCommand(args)
+		c.refuse(c.unknownCommand(args))
 		return
 	}
 	if !cmd.arityOK(len(args)) {
-		c.wrongArity(cmd.name)
+		c.refuse(arityMessage(cmd.name))
 		return
 	}
 	if cmd.subs != nil && (len(args) > 1 || cmd.handler == nil) {
 		sc := c.lookup(cmd.subs, args[1])
 		if sc == nil {
-			c.errorReply("ERR unknown subcommand '" + truncate(args[1]) + "'. Try " + strings.ToUpper(cmd.name) + " HELP.")
+			c.refuse("ERR unknown subcommand '" + truncate(args[1]) + "'. Try " + strings.ToUpper(cmd.name) + " HELP.")
 			return
 		}
 		if !sc.arityOK(len(args)) {
-			c.wrongArity(sc.name)
+			c.refuse(arityMessage(sc.name))
 			return
 		}
 		cmd = sc
 	}
 	if !c.authed && cmd.flags&flagNoAuth == 0 {
-		c.errorReply(msgNoAuth)
+		c.refuse(msgNoAuth)
 		return
 	}
 	if cmd.flags&flagDenyOOM != 0 {
 		if err := c.srv.node.Reserve(); err != nil {
-			c.replyErr(err)
+			c.refuse(msgOOM)
 			return
 		}
+	}
+	if c.tx.active && !runsInMulti(cmd) {
+		c.queue(args)
+		return
 	}
 	c.lastCmd.Store(cmd)
 	cmd.handler(c, args)
 }
 
-// unknownCommand replies as Redis 7 does: the name and the first
-// arguments, quoted, within 128 bytes.
-func (c *Client) unknownCommand(args [][]byte) {
+// unknownCommand returns Redis 7's error for an unknown command: the name
+// and the first arguments, quoted, within 128 bytes.
+func (c *Client) unknownCommand(args [][]byte) string {
 	var quoted strings.Builder
 	for _, a := range args[1:] {
 		room := 128 - quoted.Len()
@@ -187,7 +192,7 @@ func (c *Client) unknownCommand(args [][]byte) {
 		quoted.Write(a[:min(len(a), room)])
 		quoted.WriteString("' ")
 	}
-	c.errorReply("ERR unknown command '" + truncate(args[0]) + "', with args beginning with: " + quoted.String())
+	return "ERR unknown command '" + truncate(args[0]) + "', with args beginning with: " + quoted.String()
 }
 
 // truncate returns at most 128 bytes of b, as Redis quotes arguments in errors.

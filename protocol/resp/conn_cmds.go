@@ -171,6 +171,7 @@ func cmdQuit(c *Client, _ [][]byte) {
 }
 
 func cmdReset(c *Client, _ [][]byte) {
+	c.tx = txState{}
 	c.proto.Store(2)
 	c.authed = *c.srv.requirePass.Load() == ""
 	c.mu.Lock()

@@ -20,6 +20,7 @@ import (
 // loop is one epoll event loop and the clients it owns.
 type loop struct {
 	srv    *Server
+	index  int // in srv.loops and srv.execLocks
 	epfd   int
 	wakefd int // eventfd that interrupts epoll_wait to stop the loop
 
@@ -65,8 +66,10 @@ func (s *Server) startLoops() (bool, error) {
 			s.loops = nil
 			return false, err
 		}
+		lp.index = len(s.loops)
 		s.loops = append(s.loops, lp)
 	}
+	s.execLocks = make(execLocks, len(s.loops)+1)
 	for _, lp := range s.loops {
 		s.wg.Add(1)
 		go lp.run()
@@ -155,6 +158,7 @@ func (lp *loop) add(fd int, addr, laddr string) {
 	s := lp.srv
 	c := s.newClient(addr, laddr)
 	c.fd, c.lp = fd, lp
+	c.execLock = &s.execLocks[lp.index]
 	c.reader = NewReader(fdReader{fd}, s.limits)
 	if !s.register(c) {
 		s.connsRejected.Add(1)

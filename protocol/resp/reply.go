@@ -165,6 +165,9 @@ func (c *Client) replyErr(err error) {
 	}
 }
 
-func (c *Client) wrongArity(name string) {
-	c.errorReply("ERR wrong number of arguments for '" + name + "' command")
+func (c *Client) wrongArity(name string) { c.errorReply(arityMessage(name)) }
+
+// arityMessage is Redis's error for a wrong number of arguments.
+func arityMessage(name string) string {
+	return "ERR wrong number of arguments for '" + name + "' command"
 }

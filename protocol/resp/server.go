@@ -93,6 +93,7 @@ type Server struct {
 	ioThreads  int
 	ln         net.Listener
 	loops      []*loop    // event loops, when serving with them
+	execLocks  execLocks  // one per loop, then one for goroutine clients
 	mu         sync.Mutex // guards clients
 	clients    map[int64]*Client
 	nextID     atomic.Int64
@@ -150,6 +151,7 @@ func (s *Server) Start(ctx context.Context) error {
 			return nil
 		}
 	}
+	s.execLocks = make(execLocks, 1)
 	s.wg.Add(1)
 	go s.acceptLoop()
 	return nil
@@ -204,6 +206,7 @@ func (s *Server) acceptLoop() {
 		s.connsReceived.Add(1)
 		c := s.newClient(nc.RemoteAddr().String(), nc.LocalAddr().String())
 		c.conn = nc
+		c.execLock = &s.execLocks[len(s.execLocks)-1]
 		c.reader = NewReader(nc, s.limits)
 		if !s.register(c) {
 			s.connsRejected.Add(1)
@@ -295,6 +298,8 @@ func (s *Server) serve(c *Client) {
 // its replies are flushed (a protocol error, QUIT, a CLIENT KILL of itself,
 // or a failed write).
 func (c *Client) runBuffered() bool {
+	c.execLock.RLock()
+	defer c.execLock.RUnlock()
 	for {
 		args, ok, err := c.reader.Next()
 		if err != nil {
