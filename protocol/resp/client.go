@@ -39,6 +39,16 @@ type Client struct {
 	tx       txState
 	execLock *sync.RWMutex // held for reading while commands run (see multi.go)
 
+	// Pub/sub (see pubsub.go). subs is owned by the client's goroutine or
+	// loop; the push fields take messages from publishers' goroutines.
+	subs        subscriptions
+	numSubs     atomic.Int32 // len(subs), for CLIENT LIST
+	pushMu      sync.Mutex   // guards pushed and pushPending
+	pushed      []byte       // messages waiting for the loop to flush them
+	pushPending bool         // the client is in its loop's ready list
+	pendingOut  atomic.Int64 // replies the loop could not write yet
+	writeMu     sync.Mutex   // serialises writes to conn (goroutine transport)
+
 	mu       sync.Mutex // guards name, libName, libVer
 	name     string
 	libName  string
@@ -74,7 +84,9 @@ func (c *Client) info(now time.Time) string {
 	b = strconv.AppendInt(b, age, 10)
 	b = append(b, " idle="...)
 	b = strconv.AppendInt(b, max(idle, 0), 10)
-	b = append(b, " flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd="...)
+	b = append(b, " flags=N db=0 sub="...)
+	b = strconv.AppendInt(b, int64(c.numSubs.Load()), 10)
+	b = append(b, " psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd="...)
 	b = append(b, cmd...)
 	b = append(b, " user=default redir=-1 resp="...)
 	b = strconv.AppendInt(b, int64(c.proto.Load()), 10)

@@ -85,7 +85,7 @@ func buildTable() map[string]*command {
 	for _, group := range [][]*command{
 		connectionCommands(), serverCommands(), keyCommands(), stringCommands(),
 		hashCommands(), listCommands(), setCommands(), zsetCommands(),
-		transactionCommands(),
+		transactionCommands(), pubsubCommands(),
 	} {
 		for _, cmd := range group {
 			t[cmd.name] = cmd
@@ -163,6 +163,10 @@ func (c *Client) execute(args [][]byte) {
 	}
 	if !c.authed && cmd.flags&flagNoAuth == 0 {
 		c.refuse(msgNoAuth)
+		return
+	}
+	if c.subscribedMode() && !allowedSubscribed(cmd) {
+		c.refuse("ERR Can't execute '" + cmd.name + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
 		return
 	}
 	if cmd.flags&flagDenyOOM != 0 {

@@ -33,6 +33,16 @@ func connectionCommands() []*command {
 }
 
 func cmdPing(c *Client, args [][]byte) {
+	if c.subscribedMode() && len(args) <= 2 { // RESP2 subscribed mode: a push-shaped pong
+		c.array(2)
+		c.bulkString("pong")
+		if len(args) == 2 {
+			c.bulk(args[1])
+		} else {
+			c.bulkString("")
+		}
+		return
+	}
 	switch len(args) {
 	case 1:
 		c.simple("PONG")
@@ -172,6 +182,7 @@ func cmdQuit(c *Client, _ [][]byte) {
 
 func cmdReset(c *Client, _ [][]byte) {
 	c.tx = txState{}
+	c.srv.pubsub.removeAll(c)
 	c.proto.Store(2)
 	c.authed = *c.srv.requirePass.Load() == ""
 	c.mu.Lock()

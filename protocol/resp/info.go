@@ -181,8 +181,9 @@ func (s *Server) writeInfo(b *strings.Builder, section string) {
 		line("evicted_keys", st.EvictedKeys)
 		line("keyspace_hits", st.Hits)
 		line("keyspace_misses", st.Misses)
-		line("pubsub_channels", 0)
-		line("pubsub_patterns", 0)
+		channels, patterns := s.pubsub.counts()
+		line("pubsub_channels", channels)
+		line("pubsub_patterns", patterns)
 	case "replication":
 		line("role", "master")
 		line("connected_slaves", 0)

@@ -5,6 +5,7 @@ import (
 	"net"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -24,9 +25,11 @@ type loop struct {
 	epfd   int
 	wakefd int // eventfd that interrupts epoll_wait to stop the loop
 
-	mu      sync.Mutex // guards clients and stopped
-	clients map[int]*Client
-	stopped bool
+	mu       sync.Mutex // guards clients, stopped and ready
+	clients  map[int]*Client
+	stopped  bool
+	stopping atomic.Bool // Close asked the loop to stop
+	ready    []*Client   // clients with pushed messages to flush
 }
 
 // fdReader reads a non-blocking socket for a Reader; syscall.EAGAIN means
@@ -202,8 +205,14 @@ func (lp *loop) run() {
 		for i := 0; i < n; i++ {
 			fd := int(events[i].Fd)
 			if fd == lp.wakefd {
-				lp.stop()
-				return
+				var buf [8]byte
+				syscall.Read(lp.wakefd, buf[:])
+				if lp.stopping.Load() {
+					lp.stop()
+					return
+				}
+				lp.flushReady()
+				continue
 			}
 			lp.mu.Lock()
 			c := lp.clients[fd]
@@ -271,6 +280,7 @@ func (lp *loop) flush(c *Client) bool {
 			c.out = c.out[:copy(c.out, c.out[n:])]
 		}
 		if err == syscall.EAGAIN {
+			c.pendingOut.Store(int64(len(c.out)))
 			if !c.waitingWrite {
 				c.waitingWrite = true
 				lp.ctl(c, syscall.EPOLLOUT|syscall.EPOLLRDHUP)
@@ -282,6 +292,7 @@ func (lp *loop) flush(c *Client) bool {
 		}
 	}
 	c.shrinkOutput()
+	c.pendingOut.Store(0)
 	if c.waitingWrite {
 		c.waitingWrite = false
 		lp.ctl(c, syscall.EPOLLIN|syscall.EPOLLRDHUP)
@@ -334,8 +345,44 @@ func (lp *loop) closeIdle() {
 
 // wake asks the loop to stop.
 func (lp *loop) wake() {
+	lp.stopping.Store(true)
+	lp.signal()
+}
+
+// signal interrupts the loop's epoll_wait.
+func (lp *loop) signal() {
 	var one = [8]byte{1}
 	syscall.Write(lp.wakefd, one[:])
+}
+
+// schedule asks the loop to flush c's pushed messages; any goroutine may
+// call it.
+func (lp *loop) schedule(c *Client) {
+	lp.mu.Lock()
+	lp.ready = append(lp.ready, c)
+	lp.mu.Unlock()
+	lp.signal()
+}
+
+// flushReady writes the pushed messages of the clients scheduled since the
+// last call.
+func (lp *loop) flushReady() {
+	lp.mu.Lock()
+	ready := lp.ready
+	lp.ready = nil
+	lp.mu.Unlock()
+	for _, c := range ready {
+		lp.mu.Lock()
+		live := lp.clients[c.fd] == c
+		lp.mu.Unlock()
+		if !live {
+			continue
+		}
+		c.takePushed()
+		if !lp.flush(c) {
+			lp.drop(c)
+		}
+	}
 }
 
 // stop closes every client of the loop and the loop's descriptors.

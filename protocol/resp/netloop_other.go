@@ -14,3 +14,5 @@ func (lp *loop) flush(c *Client) bool { return true }
 func (lp *loop) shutdown(c *Client) {}
 
 func (lp *loop) wake() {}
+
+func (lp *loop) schedule(c *Client) {}

@@ -41,6 +41,9 @@ type Config struct {
 	// cores (GOMAXPROCS), at least one: the other half runs the garbage
 	// collector and background work, and on a small machine the clients.
 	IOThreads int
+	// PubsubOutputLimit disconnects a subscriber whose unsent messages pass
+	// this many bytes (client-output-buffer-limit pubsub).
+	PubsubOutputLimit int64
 	// Logger receives connection-level logs.
 	Logger *slog.Logger
 }
@@ -48,12 +51,13 @@ type Config struct {
 // DefaultConfig returns Redis's defaults on 127.0.0.1:6379.
 func DefaultConfig() Config {
 	return Config{
-		Addr:       "127.0.0.1:6379",
-		MaxClients: 10000,
-		Limits:     DefaultLimits(),
-		Version:    "dev",
-		EventLoops: true,
-		Logger:     slog.Default(),
+		Addr:              "127.0.0.1:6379",
+		MaxClients:        10000,
+		Limits:            DefaultLimits(),
+		Version:           "dev",
+		EventLoops:        true,
+		PubsubOutputLimit: 32 << 20,
+		Logger:            slog.Default(),
 	}
 }
 
@@ -64,6 +68,9 @@ func (c Config) Validate() error {
 	}
 	if c.IOThreads < 0 || c.IOThreads > 1024 {
 		return fmt.Errorf("io-threads: must be 0..1024, got %d", c.IOThreads)
+	}
+	if c.PubsubOutputLimit < 1 {
+		return fmt.Errorf("client-output-buffer-limit pubsub: must be positive")
 	}
 	if c.IdleTimeout < 0 {
 		return fmt.Errorf("timeout: must not be negative")
@@ -88,18 +95,20 @@ type Server struct {
 	limits      Limits
 	settings    map[string]string // read-only after New
 
-	addr       string
-	eventLoops bool
-	ioThreads  int
-	ln         net.Listener
-	loops      []*loop    // event loops, when serving with them
-	execLocks  execLocks  // one per loop, then one for goroutine clients
-	mu         sync.Mutex // guards clients
-	clients    map[int64]*Client
-	nextID     atomic.Int64
-	wg         sync.WaitGroup
-	closed     atomic.Bool
-	stopOnce   sync.Once
+	addr        string
+	eventLoops  bool
+	ioThreads   int
+	ln          net.Listener
+	loops       []*loop   // event loops, when serving with them
+	execLocks   execLocks // one per loop, then one for goroutine clients
+	pubsub      *pubsub
+	pubsubLimit int64
+	mu          sync.Mutex // guards clients
+	clients     map[int64]*Client
+	nextID      atomic.Int64
+	wg          sync.WaitGroup
+	closed      atomic.Bool
+	stopOnce    sync.Once
 
 	// Counters INFO reports.
 	connsReceived atomic.Int64
@@ -115,15 +124,17 @@ func New(cfg Config, n *node.Node) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		node:       n,
-		logger:     cfg.Logger,
-		version:    cfg.Version,
-		limits:     cfg.Limits,
-		settings:   cfg.Settings,
-		addr:       cfg.Addr,
-		eventLoops: cfg.EventLoops,
-		ioThreads:  cfg.IOThreads,
-		clients:    make(map[int64]*Client),
+		node:        n,
+		logger:      cfg.Logger,
+		version:     cfg.Version,
+		limits:      cfg.Limits,
+		settings:    cfg.Settings,
+		addr:        cfg.Addr,
+		eventLoops:  cfg.EventLoops,
+		ioThreads:   cfg.IOThreads,
+		clients:     make(map[int64]*Client),
+		pubsub:      newPubsub(),
+		pubsubLimit: cfg.PubsubOutputLimit,
 	}
 	pass := cfg.RequirePass
 	s.requirePass.Store(&pass)
@@ -247,6 +258,7 @@ func (s *Server) register(c *Client) bool {
 }
 
 func (s *Server) unregister(c *Client) {
+	s.pubsub.removeAll(c)
 	s.mu.Lock()
 	delete(s.clients, c.id)
 	s.mu.Unlock()
@@ -330,7 +342,9 @@ func (c *Client) flush() bool {
 	if len(c.out) == 0 {
 		return true
 	}
+	c.writeMu.Lock()
 	n, err := c.conn.Write(c.out)
+	c.writeMu.Unlock()
 	c.srv.netOut.Add(int64(n))
 	c.out = c.out[:0]
 	c.shrinkOutput()
