@@ -49,6 +49,12 @@ type Client struct {
 	pendingOut  atomic.Int64 // replies the loop could not write yet
 	writeMu     sync.Mutex   // serialises writes to conn (goroutine transport)
 
+	// Blocking commands (see blocking.go).
+	blocked  atomic.Bool // parked: run no further commands until woken
+	waiting  *waiter     // the parked command, guarded by the blocking registry's lock
+	execing  bool        // running EXEC's commands: blocking commands do not park
+	resignal [][]byte    // keys a served blocking command wrote to, to signal next
+
 	mu       sync.Mutex // guards name, libName, libVer
 	name     string
 	libName  string

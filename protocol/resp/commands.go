@@ -85,7 +85,7 @@ func buildTable() map[string]*command {
 	for _, group := range [][]*command{
 		connectionCommands(), serverCommands(), keyCommands(), stringCommands(),
 		hashCommands(), listCommands(), setCommands(), zsetCommands(),
-		transactionCommands(), pubsubCommands(),
+		transactionCommands(), pubsubCommands(), blockingCommands(),
 	} {
 		for _, cmd := range group {
 			t[cmd.name] = cmd

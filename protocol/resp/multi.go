@@ -124,9 +124,11 @@ func cmdExec(c *Client, _ [][]byte) {
 			}
 		}
 		c.array(len(tx.queue))
+		c.execing = true
 		for _, args := range tx.queue {
 			c.execute(args)
 		}
+		c.execing = false
 	})
 }
 

@@ -259,7 +259,15 @@ func (lp *loop) serve(c *Client, ev uint32) {
 		return
 	}
 	c.lastSeen.Store(time.Now().UnixMilli())
-	if !c.runBuffered() {
+	lp.run1(c)
+}
+
+// run1 executes c's buffered commands unless c is parked, and flushes.
+// Messages pushed to c (a woken command's reply, pub/sub messages) go out
+// before the replies of the commands that follow them.
+func (lp *loop) run1(c *Client) {
+	c.takePushed()
+	if !c.blocked.Load() && !c.runBuffered() {
 		lp.flush(c)
 		lp.drop(c)
 		return
@@ -378,10 +386,7 @@ func (lp *loop) flushReady() {
 		if !live {
 			continue
 		}
-		c.takePushed()
-		if !lp.flush(c) {
-			lp.drop(c)
-		}
+		lp.run1(c) // a woken blocked client goes on with its pipeline
 	}
 }
 

@@ -102,6 +102,7 @@ type Server struct {
 	loops       []*loop   // event loops, when serving with them
 	execLocks   execLocks // one per loop, then one for goroutine clients
 	pubsub      *pubsub
+	blocking    blocking
 	pubsubLimit int64
 	mu          sync.Mutex // guards clients
 	clients     map[int64]*Client
@@ -259,6 +260,7 @@ func (s *Server) register(c *Client) bool {
 
 func (s *Server) unregister(c *Client) {
 	s.pubsub.removeAll(c)
+	s.unblock(c)
 	s.mu.Lock()
 	delete(s.clients, c.id)
 	s.mu.Unlock()
@@ -325,6 +327,9 @@ func (c *Client) runBuffered() bool {
 		c.execute(args)
 		if c.closing {
 			return false
+		}
+		if c.blocked.Load() {
+			return true // parked: the rest waits until it is woken
 		}
 		if len(c.out) >= outputFlushSize && !c.flush() {
 			return false
