@@ -108,6 +108,18 @@ var settings = []setting{
 		c.resp.Limits.MaxQueryBuffer = int(n)
 		return err
 	}},
+	{"client-output-buffer-limit", "pubsub 32mb 8mb 60", "output limit per client class, as redis.conf: \"pubsub <hard> <soft> <seconds>\" (the hard limit disconnects a subscriber that does not keep up; only the pubsub class is supported)", func(c *config, v string) error {
+		f := strings.Fields(v)
+		if len(f) != 4 || strings.ToLower(f[0]) != "pubsub" {
+			return errors.New(`want "pubsub <hard> <soft> <seconds>"`)
+		}
+		n, err := resp.ParseMemory(f[1])
+		if err != nil || n == 0 {
+			return errors.New("the hard limit must be a positive memory amount")
+		}
+		c.resp.PubsubOutputLimit = n
+		return nil
+	}},
 	{"io-threads", "0", "event loops serving clients (0: half the cores, at least 1)", func(c *config, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > 1024 {

@@ -162,3 +162,18 @@ func TestGCPercent(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadConfigOutputLimit(t *testing.T) {
+	c, err := loadConfig([]string{"--client-output-buffer-limit", "pubsub 1mb 0 0"}, env(), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.resp.PubsubOutputLimit != 1<<20 {
+		t.Errorf("pubsub limit = %d", c.resp.PubsubOutputLimit)
+	}
+	for _, bad := range []string{"normal 0 0 0", "pubsub 0 0 0", "pubsub lots 0 0", "pubsub 1mb"} {
+		if _, err := loadConfig([]string{"--client-output-buffer-limit", bad}, env(), io.Discard); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

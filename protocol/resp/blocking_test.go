@@ -3,6 +3,10 @@ package resp
 import (
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/cached/cached/node"
 )
 
 // waitFor polls cond until it holds or a few seconds pass.
@@ -115,4 +119,30 @@ func TestBlockingPop(t *testing.T) {
 			t.Fatalf("%d waiters left", n)
 		}
 	})
+}
+
+// TestBlockingLeaksNothing parks clients of both transports, lets them be
+// served, time out and disconnect, stops the server, and checks that no
+// goroutine is left behind.
+func TestBlockingLeaksNothing(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	for _, loops := range []bool{true, false} {
+		func() {
+			ts := startServer(t, func(_ *node.Config, c *Config) { c.EventLoops = loops })
+			defer ts.node.Close()
+			defer ts.srv.Close()
+			served, timedOut, gone := ts.raw(t), ts.raw(t), ts.raw(t)
+			served.do("BLPOP", "a", "0")
+			timedOut.do("BLPOP", "b", "0.02")
+			gone.do("BLPOP", "c", "0")
+			waitFor(t, "three parked", func() bool { return waiters(ts) == 3 || waiters(ts) == 2 })
+			ts.raw(t).expect(":1\r\n", "RPUSH", "a", "x")
+			served.reply()
+			timedOut.reply()
+			gone.conn.Close()
+			waitFor(t, "no waiters", func() bool { return waiters(ts) == 0 })
+			served.conn.Close()
+			timedOut.conn.Close()
+		}()
+	}
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/cached/cached/node"
 )
 
@@ -88,33 +90,68 @@ func TestPubSubGoRedis(t *testing.T) {
 }
 
 // TestSlowSubscriberIsDisconnected: a subscriber that never reads is cut
-// off at the output buffer limit; publishers and other clients go on.
+// off at the output buffer limit, while a pattern subscriber and a channel
+// subscriber that read keep receiving every message.
 func TestSlowSubscriberIsDisconnected(t *testing.T) {
 	transports(t, func(t *testing.T, ts *testServer) {
 		ts.srv.pubsubLimit = 1 << 20
+		ctx := context.Background()
 		slow := ts.raw(t)
 		slow.expect("*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n", "SUBSCRIBE", "c")
+		var readers []*redis.PubSub
+		for _, sub := range []func() *redis.PubSub{
+			func() *redis.PubSub { return ts.client(t, 2).Subscribe(ctx, "c") },
+			func() *redis.PubSub { return ts.client(t, 3).PSubscribe(ctx, "[abc]") },
+		} {
+			ps := sub()
+			defer ps.Close()
+			if _, err := ps.Receive(ctx); err != nil {
+				t.Fatal(err)
+			}
+			readers = append(readers, ps)
+		}
+		counts := make([]chan int, len(readers))
+		for i, ps := range readers {
+			counts[i] = make(chan int, 1)
+			go func() {
+				n := 0
+				for range ps.Channel(redis.WithChannelSize(1 << 16)) {
+					n++
+				}
+				counts[i] <- n
+			}()
+		}
 		pub := ts.client(t, 2)
-		ctx := context.Background()
 		payload := strings.Repeat("x", 64<<10)
-		deadline := time.Now().Add(20 * time.Second)
-		for {
+		sent := 0
+		for deadline := time.Now().Add(20 * time.Second); ; sent++ {
 			n, err := pub.Publish(ctx, "c", payload).Result()
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n == 0 {
+			if n == 2 {
+				sent++
 				break // the slow subscriber is gone
 			}
 			if time.Now().After(deadline) {
 				t.Fatal("slow subscriber never disconnected")
 			}
 		}
-		if err := pub.Set(ctx, "k", "v", 0).Err(); err != nil {
-			t.Fatal(err)
-		}
-		if n, err := pub.PubSubNumSub(ctx, "c").Result(); err != nil || n["c"] != 0 {
+		if n, err := pub.PubSubNumSub(ctx, "c").Result(); err != nil || n["c"] != 1 {
 			t.Fatalf("NUMSUB = %v, %v", n, err)
+		}
+		// The readers got everything: wait until they did, then stop them.
+		waitFor(t, "the readers to catch up", func() bool {
+			n, err := pub.Publish(ctx, "c", "last").Result()
+			sent++
+			return err == nil && n == 2
+		})
+		time.Sleep(100 * time.Millisecond)
+		for i, ps := range readers {
+			ps.Close()
+			if got := <-counts[i]; got != sent {
+				t.Errorf("reader %d got %d of %d messages", i, got, sent)
+			}
 		}
 	})
 }
