@@ -12,6 +12,7 @@ set -euo pipefail
 
 ROUNDS=${ROUNDS:-5}
 REQUESTS=${REQUESTS:-200000}
+TESTS=${TESTS:-set,get,incr,mset,lpush,lpop,sadd,hset,zadd,spop,lrange_100}
 KEYS=${KEYS:-1000000}
 MAXMEMORY=${MAXMEMORY:-64mb}
 ZIPF_REQUESTS=${ZIPF_REQUESTS:-$((REQUESTS * 10))}
@@ -173,7 +174,7 @@ for round in $(seq "$ROUNDS"); do
 		for name in "${order[@]}"; do
 			log "throughput: round $round/$ROUNDS, -P $pipeline, $name"
 			if ! timeout "$RUN_TIMEOUT" redis-benchmark -h 127.0.0.1 -p "$(port_of "$name")" \
-				-t set,get,incr,mset -r 100000 -d 64 -c 50 -n "$REQUESTS" -P "$pipeline" -q --csv \
+				-t "$TESTS" -r 100000 -d 64 -c 50 -n "$REQUESTS" -P "$pipeline" -q --csv \
 				>"$TMP/rb.csv" 2>"$TMP/rb.err"; then
 				check_alive "$name"
 				cat "$TMP/rb.err" >&2
@@ -192,7 +193,7 @@ stop_server cached
 cat <<EOF
 ## Throughput
 
-redis-benchmark -t set,get,incr,mset -r 100000 -d 64 -c 50 -n $REQUESTS; median of $ROUNDS round(s), server order alternating per round.
+redis-benchmark -t $TESTS -r 100000 -d 64 -c 50 -n $REQUESTS; median of $ROUNDS round(s), server order alternating per round.
 
 | test | pipeline | redis ops/s (median) | cached ops/s (median) | cached/redis |
 |---|---:|---:|---:|---:|
