@@ -52,6 +52,40 @@ func zslRandomLevel() int {
 	return l
 }
 
+// newZslNode allocates a node with its tower in the same allocation for the
+// usual heights (1 to 4 levels: 99.6% of nodes at p = 1/4), so a search
+// touches one cache line less per node.
+func newZslNode(member string, score float64, lvl int) *zslNode {
+	var n *zslNode
+	switch lvl {
+	case 1:
+		x := &struct {
+			zslNode
+			tower [1]zslLevel
+		}{}
+		n = &x.zslNode
+		n.level = x.tower[:]
+	case 2:
+		x := &struct {
+			zslNode
+			tower [2]zslLevel
+		}{}
+		n = &x.zslNode
+		n.level = x.tower[:]
+	case 3, 4:
+		x := &struct {
+			zslNode
+			tower [4]zslLevel
+		}{}
+		n = &x.zslNode
+		n.level = x.tower[:lvl]
+	default:
+		n = &zslNode{level: make([]zslLevel, lvl)}
+	}
+	n.member, n.score = member, score
+	return n
+}
+
 // insert adds member with score, which must not be in the list, and
 // returns its node.
 func (sl *skiplist) insert(score float64, member string) *zslNode {
@@ -77,7 +111,7 @@ func (sl *skiplist) insert(score float64, member string) *zslNode {
 		}
 		sl.level = lvl
 	}
-	n := &zslNode{member: member, score: score, level: make([]zslLevel, lvl)}
+	n := newZslNode(member, score, lvl)
 	for i := range lvl {
 		n.level[i].forward = update[i].level[i].forward
 		update[i].level[i].forward = n
