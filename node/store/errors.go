@@ -21,4 +21,15 @@ var (
 	ErrTooLarge = errors.New("string exceeds maximum allowed size (proto-max-bulk-len)")
 	// ErrOOM: maxmemory is reached and the policy cannot free memory.
 	ErrOOM = errors.New("command not allowed when used memory > 'maxmemory'")
+	// ErrHashNotInteger: HINCRBY found a field value that is not a 64-bit
+	// integer.
+	ErrHashNotInteger = errors.New("hash value is not an integer")
+	// ErrHashNotFloat: HINCRBYFLOAT found a field value that is not a number.
+	ErrHashNotFloat = errors.New("hash value is not a float")
+	// ErrIncrNaN: HINCRBYFLOAT's increment is itself NaN or infinite.
+	ErrIncrNaN = errors.New("value is NaN or Infinity")
+	// ErrIndexOutOfRange: a list index is outside the list (LSET).
+	ErrIndexOutOfRange = errors.New("index out of range")
+	// ErrScoreNaN: a sorted-set increment would make a score NaN (inf + -inf).
+	ErrScoreNaN = errors.New("resulting score is not a number (NaN)")
 )

@@ -1,24 +1,12 @@
 package store
 
 import (
-	"errors"
 	"hash/maphash"
 	"math"
 	"math/big"
 	"math/rand/v2"
 	"slices"
 	"strconv"
-)
-
-// Errors of the hash operations beyond the common ones of errors.go.
-var (
-	// ErrHashNotInteger: HINCRBY found a field value that is not a 64-bit
-	// integer.
-	ErrHashNotInteger = errors.New("hash value is not an integer")
-	// ErrHashNotFloat: HINCRBYFLOAT found a field value that is not a number.
-	ErrHashNotFloat = errors.New("hash value is not a float")
-	// ErrIncrNaN: HINCRBYFLOAT's increment is itself NaN or infinite.
-	ErrIncrNaN = errors.New("value is NaN or Infinity")
 )
 
 // Redis keeps a hash as a listpack until it has more than

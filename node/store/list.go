@@ -2,13 +2,7 @@ package store
 
 import (
 	"bytes"
-	"errors"
 )
-
-// ErrIndexOutOfRange: a list index is outside the list (LSET).
-//
-// TODO: move to errors.go with the other sentinels.
-var ErrIndexOutOfRange = errors.New("index out of range")
 
 // ListEnd names an end of a list: ListLeft is the head (index 0), ListRight
 // the tail.

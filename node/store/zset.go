@@ -1,13 +1,9 @@
 package store
 
 import (
-	"errors"
 	"math"
 	"math/rand/v2"
 )
-
-// ErrScoreNaN: a sorted-set increment would make a score NaN (inf + -inf).
-var ErrScoreNaN = errors.New("resulting score is not a number (NaN)")
 
 // ZSet is a sorted set: members ordered by (score, member), with a
 // member → node map for O(1) score lookups and a skip list for O(log n)

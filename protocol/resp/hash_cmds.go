@@ -1,7 +1,6 @@
 package resp
 
 import (
-	"errors"
 	"math"
 	"strconv"
 
@@ -36,21 +35,6 @@ func hashCommands() []*command {
 		{name: "hincrbyfloat", arity: 4, flags: w | flagFast, firstKey: 1, lastKey: 1, step: 1, group: g, since: "2.6.0", summary: "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.", handler: cmdHIncrByFloat},
 		{name: "hrandfield", arity: -2, flags: r, firstKey: 1, lastKey: 1, step: 1, group: g, since: "6.2.0", summary: "Returns one or more random fields from a hash.", handler: cmdHRandField},
 		{name: "hscan", arity: -3, flags: r, firstKey: 1, lastKey: 1, step: 1, group: g, since: "2.8.0", summary: "Iterates over fields and values of a hash.", handler: cmdHScan},
-	}
-}
-
-// hashErr writes the reply for err, with the messages only the hash
-// commands use.
-func (c *Client) hashErr(err error) {
-	switch {
-	case errors.Is(err, store.ErrHashNotInteger):
-		c.errorReply("ERR hash value is not an integer")
-	case errors.Is(err, store.ErrHashNotFloat):
-		c.errorReply("ERR hash value is not a float")
-	case errors.Is(err, store.ErrIncrNaN):
-		c.errorReply("ERR value is NaN or Infinity")
-	default:
-		c.replyErr(err)
 	}
 }
 
@@ -259,7 +243,7 @@ func cmdHIncrBy(c *Client, args [][]byte) {
 		return err
 	})
 	if err != nil {
-		c.hashErr(err)
+		c.replyErr(err)
 		return
 	}
 	c.integer(sum)
@@ -268,7 +252,7 @@ func cmdHIncrBy(c *Client, args [][]byte) {
 func cmdHIncrByFloat(c *Client, args [][]byte) {
 	inc, err := store.ParseHashFloatIncr(args[3])
 	if err != nil {
-		c.hashErr(err)
+		c.replyErr(err)
 		return
 	}
 	err = c.srv.node.UpdateObject(args[1], store.KindHash, store.NewHash, func(o store.Collection) error {
@@ -279,7 +263,7 @@ func cmdHIncrByFloat(c *Client, args [][]byte) {
 		return err
 	})
 	if err != nil {
-		c.hashErr(err)
+		c.replyErr(err)
 	}
 }
 

@@ -160,6 +160,10 @@ func (c *Client) replyErr(err error) {
 		c.errorReply(msgTooLarge)
 	case errors.Is(err, store.ErrOOM):
 		c.errorReply(msgOOM)
+	case errors.Is(err, store.ErrHashNotInteger), errors.Is(err, store.ErrHashNotFloat),
+		errors.Is(err, store.ErrIncrNaN), errors.Is(err, store.ErrIndexOutOfRange),
+		errors.Is(err, store.ErrScoreNaN):
+		c.errorReply("ERR " + err.Error())
 	default:
 		c.errorReply("ERR " + err.Error())
 	}
