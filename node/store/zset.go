@@ -139,8 +139,7 @@ func (z *ZSet) Add(member []byte, score float64, f AddFlags) (AddResult, error) 
 	if score == cur { // -0 == 0: no change, as in Redis
 		return AddResult{Score: cur}, nil
 	}
-	z.remove(n)
-	z.insert(n.member, score)
+	z.zsl.updateScore(n, score)
 	return AddResult{Updated: true, Score: score}, nil
 }
 

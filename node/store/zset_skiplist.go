@@ -89,6 +89,14 @@ func newZslNode(member string, score float64, lvl int) *zslNode {
 // insert adds member with score, which must not be in the list, and
 // returns its node.
 func (sl *skiplist) insert(score float64, member string) *zslNode {
+	n := newZslNode(member, score, zslRandomLevel())
+	sl.link(n)
+	return n
+}
+
+// link splices n, whose tower is set up but unlinked, at the place of its
+// score and member.
+func (sl *skiplist) link(n *zslNode) {
 	var update [zslMaxLevel]*zslNode
 	var rank [zslMaxLevel]int
 	x := sl.head
@@ -96,13 +104,13 @@ func (sl *skiplist) insert(score float64, member string) *zslNode {
 		if i < sl.level-1 {
 			rank[i] = rank[i+1]
 		}
-		for f := x.level[i].forward; f != nil && zslLess(f.score, f.member, score, member); f = x.level[i].forward {
+		for f := x.level[i].forward; f != nil && zslLess(f.score, f.member, n.score, n.member); f = x.level[i].forward {
 			rank[i] += x.level[i].span
 			x = f
 		}
 		update[i] = x
 	}
-	lvl := zslRandomLevel()
+	lvl := len(n.level)
 	if lvl > sl.level {
 		for i := sl.level; i < lvl; i++ {
 			rank[i] = 0
@@ -111,7 +119,6 @@ func (sl *skiplist) insert(score float64, member string) *zslNode {
 		}
 		sl.level = lvl
 	}
-	n := newZslNode(member, score, lvl)
 	for i := range lvl {
 		n.level[i].forward = update[i].level[i].forward
 		update[i].level[i].forward = n
@@ -121,6 +128,7 @@ func (sl *skiplist) insert(score float64, member string) *zslNode {
 	for i := lvl; i < sl.level; i++ {
 		update[i].level[i].span++
 	}
+	n.backward = nil
 	if update[0] != sl.head {
 		n.backward = update[0]
 	}
@@ -130,7 +138,28 @@ func (sl *skiplist) insert(score float64, member string) *zslNode {
 		sl.tail = n
 	}
 	sl.length++
-	return n
+}
+
+// updateScore moves n to score, as Redis's zslUpdateScore: in place when
+// its neighbours keep it in order, else unlinked and linked again with the
+// same node (no allocation).
+func (sl *skiplist) updateScore(n *zslNode, score float64) {
+	if (n.backward == nil || n.backward.score < score) &&
+		(n.level[0].forward == nil || n.level[0].forward.score > score) {
+		n.score = score
+		return
+	}
+	var update [zslMaxLevel]*zslNode
+	x := sl.head
+	for i := sl.level - 1; i >= 0; i-- {
+		for f := x.level[i].forward; f != nil && zslLess(f.score, f.member, n.score, n.member); f = x.level[i].forward {
+			x = f
+		}
+		update[i] = x
+	}
+	sl.unlink(n, &update)
+	n.score = score
+	sl.link(n)
 }
 
 // delete removes the node of (score, member) and reports whether it was there.
