@@ -37,33 +37,7 @@ type (
 )
 
 // hashRun is kvRun with the expected replies above.
-func hashRun(t *testing.T, cases []kvCase) {
-	t.Helper()
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			if tc.skip != "" {
-				t.Skip(tc.skip)
-			}
-			t.Parallel()
-			for _, proto := range []int{2, 3} {
-				t.Run("resp"+strconv.Itoa(proto), func(t *testing.T) {
-					ts := startServer(t, nil)
-					c := ts.client(t, proto)
-					for i, s := range tc.steps {
-						if s.tick != 0 {
-							ts.clock.Advance(s.tick)
-							continue
-						}
-						got, err := c.Do(t.Context(), s.args...).Result()
-						if msg := hashCheck(got, err, s.want, proto); msg != "" {
-							t.Fatalf("step %d %v: %s", i, s.args, msg)
-						}
-					}
-				})
-			}
-		})
-	}
-}
+func hashRun(t *testing.T, cases []kvCase) { kvRunWith(t, cases, hashCheck) }
 
 // hashCheck is kvCheck with the expected replies above.
 func hashCheck(got any, err error, want any, proto int) string {

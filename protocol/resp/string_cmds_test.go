@@ -46,8 +46,15 @@ type kvCase struct {
 	skip  string // non-empty: a known bug, reported rather than failed
 }
 
+// kvChecker compares a go-redis result with a step's expectation for a
+// client of protocol proto, and describes a mismatch.
+type kvChecker func(got any, err error, want any, proto int) string
+
 // kvRun runs every case on a fresh server in RESP2 and in RESP3.
-func kvRun(t *testing.T, cases []kvCase) {
+func kvRun(t *testing.T, cases []kvCase) { kvRunWith(t, cases, kvCheckAny) }
+
+// kvRunWith is kvRun with its own reply check.
+func kvRunWith(t *testing.T, cases []kvCase, check kvChecker) {
 	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -58,7 +65,7 @@ func kvRun(t *testing.T, cases []kvCase) {
 			for _, proto := range []int{2, 3} {
 				t.Run("resp"+strconv.Itoa(proto), func(t *testing.T) {
 					ts := startServer(t, nil)
-					kvSteps(t, ts, ts.client(t, proto), tc.steps)
+					kvStepsWith(t, ts, ts.client(t, proto), proto, tc.steps, check)
 				})
 			}
 		})
@@ -68,17 +75,26 @@ func kvRun(t *testing.T, cases []kvCase) {
 // kvSteps runs steps in order on c.
 func kvSteps(t *testing.T, ts *testServer, c *redis.Client, steps []kvStep) {
 	t.Helper()
+	kvStepsWith(t, ts, c, 0, steps, kvCheckAny)
+}
+
+// kvStepsWith runs steps in order on c, a client of protocol proto.
+func kvStepsWith(t *testing.T, ts *testServer, c *redis.Client, proto int, steps []kvStep, check kvChecker) {
+	t.Helper()
 	for i, s := range steps {
 		if s.tick != 0 {
 			ts.clock.Advance(s.tick)
 			continue
 		}
 		got, err := c.Do(t.Context(), s.args...).Result()
-		if msg := kvCheck(got, err, s.want); msg != "" {
+		if msg := check(got, err, s.want, proto); msg != "" {
 			t.Fatalf("step %d %v: %s", i, s.args, msg)
 		}
 	}
 }
+
+// kvCheckAny is kvCheck for any protocol.
+func kvCheckAny(got any, err error, want any, _ int) string { return kvCheck(got, err, want) }
 
 // kvCheck compares a go-redis result with want and describes a mismatch.
 func kvCheck(got any, err error, want any) string {

@@ -57,39 +57,17 @@ func flatScored(pairs ...string) zWant {
 }
 
 // zRun runs cases like kvRun, resolving zWant replies by protocol.
-func zRun(t *testing.T, cases []kvCase) {
-	t.Helper()
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			if tc.skip != "" {
-				t.Skip(tc.skip)
-			}
-			t.Parallel()
-			for _, proto := range []int{2, 3} {
-				t.Run("resp"+strconv.Itoa(proto), func(t *testing.T) {
-					ts := startServer(t, nil)
-					c := ts.client(t, proto)
-					for i, s := range tc.steps {
-						if s.tick != 0 {
-							ts.clock.Advance(s.tick)
-							continue
-						}
-						want := s.want
-						if w, ok := want.(zWant); ok {
-							want = w.r2
-							if proto == 3 {
-								want = w.r3
-							}
-						}
-						got, err := c.Do(t.Context(), s.args...).Result()
-						if msg := kvCheck(got, err, want); msg != "" {
-							t.Fatalf("step %d %v: %s", i, s.args, msg)
-						}
-					}
-				})
-			}
-		})
+func zRun(t *testing.T, cases []kvCase) { kvRunWith(t, cases, zCheck) }
+
+// zCheck is kvCheck with zWant expectations resolved for proto.
+func zCheck(got any, err error, want any, proto int) string {
+	if w, ok := want.(zWant); ok {
+		want = w.r2
+		if proto == 3 {
+			want = w.r3
+		}
 	}
+	return kvCheck(got, err, want)
 }
 
 const (
