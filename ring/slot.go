@@ -1,7 +1,3 @@
-// Package ring maps keys to Redis Cluster hash slots.
-//
-// It is pure: no goroutines, I/O or clock. Slot assignment to members is added
-// by the cluster work; for now it computes key → slot exactly as Redis Cluster.
 package ring
 
 // SlotCount is the number of hash slots, as in Redis Cluster.
