@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -8,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/cached/cached/ring"
 )
 
 // benchKeys is how many distinct keys the benchmarks spread over, so they
@@ -256,5 +259,106 @@ func BenchmarkMixedParallel(b *testing.B) {
 			i++
 		}
 	})
+	reportOps(b)
+}
+
+// benchRecordKinds builds one key of each shape for the record benchmarks
+// and returns the key.
+var benchRecordKinds = []struct {
+	name  string
+	build func(b testing.TB, s *Store) []byte
+}{
+	{"string/valSz=64b", func(b testing.TB, s *Store) []byte {
+		fill(b, s, [][]byte{[]byte("str")}, []byte(strings.Repeat("v", 64)))
+		return []byte("str")
+	}},
+	{"string/valSz=1024b", func(b testing.TB, s *Store) []byte {
+		fill(b, s, [][]byte{[]byte("str")}, []byte(strings.Repeat("v", 1024)))
+		return []byte("str")
+	}},
+	{"hash/fields=100", func(b testing.TB, s *Store) []byte {
+		var fv []string
+		for i := range 100 {
+			fv = append(fv, fmt.Sprint("field:", i), strings.Repeat("v", 16))
+		}
+		hset(b, s, "hash", fv...)
+		return []byte("hash")
+	}},
+	{"zset/members=100", func(b testing.TB, s *Store) []byte {
+		s.UpdateObject([]byte("zset"), KindZSet, NewZSet, func(o Collection) error {
+			for i := range 100 {
+				o.(*ZSet).Add(fmt.Appendf(nil, "member:%d", i), float64(i), AddFlags{})
+			}
+			return nil
+		})
+		return []byte("zset")
+	}},
+}
+
+func BenchmarkAppendRecord(b *testing.B) {
+	for _, k := range benchRecordKinds {
+		b.Run(k.name, func(b *testing.B) {
+			s := newBenchStore(b, nil)
+			key := k.build(b, s)
+			buf, _ := s.AppendRecord(nil, key)
+			b.SetBytes(int64(len(buf)))
+			b.ReportAllocs()
+			for b.Loop() {
+				buf, _ = s.AppendRecord(buf[:0], key)
+			}
+			reportOps(b)
+		})
+	}
+}
+
+// BenchmarkApply applies records that always win (each newer than the
+// last), as a replica does.
+func BenchmarkApply(b *testing.B) {
+	for _, k := range benchRecordKinds {
+		b.Run(k.name, func(b *testing.B) {
+			src := newBenchStore(b, nil)
+			key := k.build(b, src)
+			rec, _ := src.AppendRecord(nil, key)
+			r, _, _ := DecodeRecord(rec)
+			// Rewrite the version in place: same length for versions of
+			// the same magnitude.
+			head := binary.AppendUvarint([]byte{rec[0]}, r.Version)
+			body := rec[len(head):]
+			dst := newBenchStore(b, nil)
+			b.SetBytes(int64(len(rec)))
+			b.ReportAllocs()
+			v := r.Version
+			for b.Loop() {
+				v++
+				rec = append(binary.AppendUvarint(append(rec[:0], head[0]), v), body...)
+				if _, ok, err := dst.Apply(rec); !ok || err != nil {
+					b.Fatal(ok, err)
+				}
+			}
+			reportOps(b)
+		})
+	}
+}
+
+// BenchmarkSetTracked is BenchmarkSet on tracked slots, with a consumer
+// taking the changes, to show what change tracking costs a write.
+func BenchmarkSetTracked(b *testing.B) {
+	s := newBenchStore(b, nil)
+	for slot := range ring.SlotCount {
+		s.TrackSlot(slot, true)
+	}
+	keys := benchKeyList(benchKeys)
+	val := []byte(strings.Repeat("v", 64))
+	fill(b, s, keys, val)
+	var changes []Change
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		s.Set(keys[i&(benchKeys-1)], val, SetOptions{})
+		i++
+		if i%1024 == 0 {
+			changes, _ = s.TakeChanges(changes[:0])
+		}
+	}
 	reportOps(b)
 }

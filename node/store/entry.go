@@ -48,12 +48,13 @@ func (k Kind) String() string {
 // lock (Store.AppendGet) and never keep a slice of them.
 type entry struct {
 	expireAt int64         // absolute deadline in Unix ms; 0 means none
+	version  uint64        // hybrid logical clock time of the last write (see Clock)
 	meta     atomic.Uint64 // low 32 bits: last access (ms since the store's epoch); bits 32-39: LFU counter
 	klen     uint32
 	vlen     uint32
 	vcap     uint32
 	kind     Kind
-	slot     uint16 // the key's hash slot, for the WATCH versions
+	slot     uint16 // the key's hash slot: WATCH versions, slot counts, change tracking
 }
 
 // entryHeader is the size of the header before an entry's key.

@@ -32,4 +32,7 @@ var (
 	ErrIndexOutOfRange = errors.New("index out of range")
 	// ErrScoreNaN: a sorted-set increment would make a score NaN (inf + -inf).
 	ErrScoreNaN = errors.New("resulting score is not a number (NaN)")
+	// ErrBadRecord: a record (see DecodeRecord) is malformed; the wrapping
+	// error says where and what.
+	ErrBadRecord = errors.New("bad record")
 )

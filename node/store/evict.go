@@ -157,7 +157,7 @@ func (s *Store) evictOne(p Policy) bool {
 	if e == nil {
 		return true // deleted meanwhile: memory went down anyway
 	}
-	s.removeLocked(bestShard, bestSlot, e)
+	s.dropLocked(bestShard, bestSlot, e)
 	s.evicted.Add(1)
 	return true
 }

@@ -54,7 +54,7 @@ func (s *Store) expireGroup(sh *shard, i int) {
 	sh.mu.Lock()
 	for e := range sh.groups[i].all() {
 		if expired(e, now) {
-			s.removeLocked(sh, i, e)
+			s.dropLocked(sh, i, e)
 			s.expired.Add(1)
 		}
 	}

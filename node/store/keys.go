@@ -191,7 +191,7 @@ func (s *Store) Rename(src, dst []byte, nx bool) (bool, error) {
 		return false, nil
 	}
 	s.removeLocked(ssh, si, e)
-	s.insertLocked(dsh, di, s.clone(e, dst, false, now), old)
+	s.insertLocked(dsh, di, s.clone(e, dst, false, now), old, now)
 	return true, nil
 }
 
@@ -215,7 +215,7 @@ func (s *Store) Copy(src, dst []byte, replace bool) bool {
 	}
 	ne := s.clone(e, dst, true, now)
 	ne.meta.Store(packMeta(s.clock(now), lfuInit))
-	s.insertLocked(dsh, di, ne, nil)
+	s.insertLocked(dsh, di, ne, nil, now)
 	return true
 }
 
@@ -254,20 +254,21 @@ func (s *Store) Expire(key []byte, at int64, cond ExpireCond) bool {
 		s.removeLocked(sh, i, e)
 		return true
 	}
-	s.setExpireLocked(sh, i, e, at)
+	s.setExpireLocked(sh, i, e, at, now)
 	return true
 }
 
 // Persist removes key's deadline and reports whether it had one.
 func (s *Store) Persist(key []byte) bool {
 	sh, i := s.locate(key)
+	now := s.nowMs()
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	e := s.lookupLocked(sh, i, key, s.nowMs())
+	e := s.lookupLocked(sh, i, key, now)
 	if e == nil || e.expireAt == 0 {
 		return false
 	}
-	s.setExpireLocked(sh, i, e, 0)
+	s.setExpireLocked(sh, i, e, 0, now)
 	return true
 }
 
@@ -281,6 +282,19 @@ func (s *Store) Deadline(key []byte) (at, now int64, ok bool) {
 		}
 	})
 	return at, now, ok
+}
+
+// Version returns the version of key's last write (see Clock), and false
+// when the key is absent or expired. It takes the shard's read lock.
+func (s *Store) Version(key []byte) (uint64, bool) {
+	var v uint64
+	var ok bool
+	s.peek(key, func(e *entry, _ int64) {
+		if e != nil {
+			v, ok = e.version, true
+		}
+	})
+	return v, ok
 }
 
 // Object is what OBJECT and MEMORY USAGE report about a key.

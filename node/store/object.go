@@ -93,7 +93,7 @@ func (s *Store) UpdateObject(key []byte, k Kind, mk func() Collection, fn func(o
 			return err
 		}
 		if o.Len() > 0 {
-			s.insertLocked(sh, i, s.newObjectEntry(string(key), o, now), nil)
+			s.insertLocked(sh, i, s.newObjectEntry(string(key), o, now), nil, now)
 		}
 		return nil
 	}
@@ -110,7 +110,7 @@ func (s *Store) UpdateObject(key []byte, k Kind, mk func() Collection, fn func(o
 	s.used.Add(size - oe.size)
 	oe.size = size
 	e.touch(s.clock(now))
-	s.modifiedLocked(e)
+	s.modifiedLocked(sh, e, now)
 	return err
 }
 
@@ -189,7 +189,7 @@ func (tx *Tx) Put(key []byte, c Collection) {
 		s.used.Add(size - oe.size)
 		oe.size = size
 		old.touch(s.clock(tx.now))
-		s.modifiedLocked(old)
+		s.modifiedLocked(sh, old, tx.now)
 		return
 	}
 	if c.Len() == 0 {
@@ -198,7 +198,7 @@ func (tx *Tx) Put(key []byte, c Collection) {
 		}
 		return
 	}
-	s.insertLocked(sh, i, s.newObjectEntry(string(key), c, tx.now), old)
+	s.insertLocked(sh, i, s.newObjectEntry(string(key), c, tx.now), old, tx.now)
 }
 
 // Del deletes key and reports whether it existed.

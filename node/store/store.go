@@ -50,6 +50,9 @@ type Config struct {
 	ExpiryInterval time.Duration
 	// Now returns the current time; tests inject a fake clock.
 	Now func() time.Time
+	// Clock stamps every write with its version (see Clock). Nil gives
+	// the store a clock of its own, on Now.
+	Clock *Clock
 	// Logger receives the store's rare log lines.
 	Logger *slog.Logger
 }
@@ -89,6 +92,12 @@ type Store struct {
 	seed   maphash.Seed
 	logger *slog.Logger
 
+	// hlc stamps writes. ownClock says it reads now, so a write stamps
+	// with the reading its command already took (a clock read costs as
+	// much as a map lookup).
+	hlc      *Clock
+	ownClock bool
+
 	maxMemory atomic.Int64
 	policy    atomic.Uint32
 	samples   atomic.Int32
@@ -99,9 +108,14 @@ type Store struct {
 
 	shards [shardCount]shard
 
-	// versions counts the changes to each hash slot's keys, for WATCH. A
-	// slot's counter is guarded by the lock of the shard holding the slot.
+	// versions counts the changes to each hash slot's keys, for WATCH;
+	// slotKeys counts each slot's stored keys (expired ones until they are
+	// removed). A slot's counters are guarded by the lock of the shard
+	// holding the slot.
 	versions [ring.SlotCount]uint64
+	slotKeys [ring.SlotCount]int32
+
+	changes changes
 
 	interval  time.Duration
 	startOnce sync.Once
@@ -111,12 +125,14 @@ type Store struct {
 }
 
 // shard holds the groups whose number is congruent to its index modulo
-// shardCount. mu guards groups, volatile and keys; hits and misses are atomic.
+// shardCount. mu guards groups, volatile, keys and pending; hits and misses
+// are atomic.
 type shard struct {
 	mu       sync.RWMutex
 	groups   [groupsPerShard]table
 	volatile [groupsPerShard]int32 // keys with a deadline, per group
 	keys     int
+	pending  pending // changes to tracked slots since the last TakeChanges
 	hits     atomic.Int64
 	misses   atomic.Int64
 	_        [64]byte // keep neighbouring shards' hot counters apart
@@ -132,6 +148,7 @@ func New(cfg Config) (*Store, error) {
 		seed:     maphash.MakeSeed(),
 		epoch:    cfg.Now().UnixMilli(),
 		logger:   cfg.Logger,
+		hlc:      cfg.Clock,
 		interval: cfg.ExpiryInterval,
 		quit:     make(chan struct{}),
 		done:     make(chan struct{}),
@@ -139,6 +156,11 @@ func New(cfg Config) (*Store, error) {
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
+	if s.hlc == nil {
+		s.hlc = NewClock(s.nowMs)
+		s.ownClock = true
+	}
+	s.changes.init()
 	s.maxMemory.Store(cfg.MaxMemory)
 	s.policy.Store(uint32(cfg.Policy))
 	s.samples.Store(int32(cfg.Samples))
@@ -199,7 +221,7 @@ func (s *Store) get(sh *shard, i int, key []byte) *entry {
 func (s *Store) lookupLocked(sh *shard, i int, key []byte, now int64) *entry {
 	e := s.get(sh, i, key)
 	if e != nil && expired(e, now) {
-		s.removeLocked(sh, i, e)
+		s.dropLocked(sh, i, e)
 		s.expired.Add(1)
 		return nil
 	}
@@ -207,26 +229,54 @@ func (s *Store) lookupLocked(sh *shard, i int, key []byte, now int64) *entry {
 }
 
 // insertLocked stores e under its key in group i, replacing old, the key's
-// current live entry (nil when absent).
-func (s *Store) insertLocked(sh *shard, i int, e, old *entry) {
+// current live entry (nil when absent), as a write at now.
+func (s *Store) insertLocked(sh *shard, i int, e, old *entry, now int64) {
+	s.linkLocked(sh, i, e, old)
+	s.modifiedLocked(sh, e, now)
+}
+
+// linkLocked stores e under its key in group i in place of old (nil when
+// absent), keeping the accounting, without stamping or recording a change.
+// The caller bumps the slot's WATCH version.
+func (s *Store) linkLocked(sh *shard, i int, e, old *entry) {
 	h := s.hash(e.key())
 	if old != nil {
 		s.accountRemoveLocked(sh, i, old)
 		sh.groups[i].replace(old, e, h)
 	} else {
 		sh.keys++
+		s.slotKeys[e.slot]++
 		sh.groups[i].insert(s.seed, e, h)
 	}
 	if e.expireAt != 0 {
 		sh.volatile[i]++
 	}
 	s.used.Add(e.bytes())
-	s.modifiedLocked(e)
 }
 
-// modifiedLocked records a change to e's key, so a WATCH of a key in its
-// slot fails. The shard's write lock must be held.
-func (s *Store) modifiedLocked(e *entry) { s.versions[e.slot]++ }
+// modifiedLocked records a write to e's key at now (Unix ms, as read by
+// the command): e gets a new version, a WATCH of a key in its slot fails,
+// and a tracked slot records the change. The shard's write lock must be
+// held.
+func (s *Store) modifiedLocked(sh *shard, e *entry, now int64) {
+	s.versions[e.slot]++
+	if s.ownClock {
+		e.version = s.hlc.at(now)
+	} else {
+		e.version = s.hlc.Now()
+	}
+	if s.changes.tracked(e.slot) {
+		s.recordLocked(sh, e.key(), e.slot)
+	}
+}
+
+// stamp returns a new version at now, as modifiedLocked stamps entries.
+func (s *Store) stamp(now int64) uint64 {
+	if s.ownClock {
+		return s.hlc.at(now)
+	}
+	return s.hlc.Now()
+}
 
 // accountRemoveLocked undoes the accounting of e without touching the table.
 func (s *Store) accountRemoveLocked(sh *shard, i int, e *entry) {
@@ -236,17 +286,35 @@ func (s *Store) accountRemoveLocked(sh *shard, i int, e *entry) {
 	s.used.Add(-e.bytes())
 }
 
-// removeLocked deletes e from group i.
+// removeLocked deletes e from group i as a user-visible change (DEL, a
+// collection emptied, EXPIRE in the past, RENAME's source): a tracked slot
+// records it.
 func (s *Store) removeLocked(sh *shard, i int, e *entry) {
+	s.dropLocked(sh, i, e)
+	if s.changes.tracked(e.slot) {
+		s.recordLocked(sh, e.key(), e.slot)
+	}
+}
+
+// dropLocked deletes e from group i without recording a change: expiry,
+// eviction, DropSlot, Apply. A WATCH of its slot still fails.
+func (s *Store) dropLocked(sh *shard, i int, e *entry) {
 	s.accountRemoveLocked(sh, i, e)
 	sh.groups[i].remove(e, s.hash(e.key()))
 	sh.keys--
-	s.modifiedLocked(e)
+	s.slotKeys[e.slot]--
+	s.versions[e.slot]++
 }
 
-// setExpireLocked changes e's deadline, keeping the volatile count.
-func (s *Store) setExpireLocked(sh *shard, i int, e *entry, at int64) {
-	s.modifiedLocked(e)
+// setExpireLocked changes e's deadline as a write at now.
+func (s *Store) setExpireLocked(sh *shard, i int, e *entry, at, now int64) {
+	s.setDeadlineLocked(sh, i, e, at)
+	s.modifiedLocked(sh, e, now)
+}
+
+// setDeadlineLocked changes e's deadline, keeping the volatile count; the
+// caller records the write.
+func (s *Store) setDeadlineLocked(sh *shard, i int, e *entry, at int64) {
 	switch {
 	case e.expireAt == 0 && at != 0:
 		sh.volatile[i]++
@@ -265,16 +333,16 @@ func (s *Store) newEntry(key, val []byte, expireAt int64, now int64, extra int) 
 }
 
 // replaceValueLocked gives e's key a new string value (with extra spare
-// bytes) in a new entry that keeps e's deadline and access record, and
-// returns it. e must be live in group i.
-func (s *Store) replaceValueLocked(sh *shard, i int, e *entry, val []byte, extra int) *entry {
+// bytes) in a new entry that keeps e's deadline and access record, as a
+// write at now, and returns it. e must be live in group i.
+func (s *Store) replaceValueLocked(sh *shard, i int, e *entry, val []byte, extra int, now int64) *entry {
 	ne := newStringEntry(e.data()[:e.klen], val, extra)
 	ne.expireAt = e.expireAt
 	ne.meta.Store(e.meta.Load())
 	ne.slot = e.slot
 	s.used.Add(ne.bytes() - e.bytes())
 	sh.groups[i].replace(e, ne, s.hash(ne.key()))
-	s.modifiedLocked(ne)
+	s.modifiedLocked(sh, ne, now)
 	return ne
 }
 
@@ -332,8 +400,11 @@ func (s *Store) Len() int {
 	return n
 }
 
-// Flush deletes every key.
+// Flush deletes every key. Each tracked slot records one flush (see
+// Change) rather than a change per key. Flush is not atomic across shards:
+// a write to a shard already flushed stays.
 func (s *Store) Flush() {
+	now := s.nowMs()
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
@@ -345,14 +416,28 @@ func (s *Store) Flush() {
 			sh.groups[j] = table{}
 			sh.volatile[j] = 0
 		}
+		// One version for the shard's flush, taken under its lock: the
+		// writes it removed are older, the writes after it newer.
+		var version uint64
 		for slot := i; slot < ring.SlotCount; slot += shardCount {
 			s.versions[slot]++ // the slots whose groups this shard holds
+			s.slotKeys[slot] = 0
+			if s.changes.tracked(uint16(slot)) {
+				if version == 0 {
+					version = s.stamp(now)
+				}
+				s.recordFlushLocked(sh, uint16(slot), version)
+			}
 		}
 		sh.keys = 0
 		s.used.Add(-freed)
 		sh.mu.Unlock()
 	}
 }
+
+// Clock returns the hybrid logical clock that stamps the store's writes
+// (Config.Clock, or the store's own).
+func (s *Store) Clock() *Clock { return s.hlc }
 
 // Now returns the store's clock in Unix ms. Deadlines given to the store are
 // on this clock.

@@ -90,9 +90,10 @@ func wantValue(t testing.TB, s *Store, key, want string, ok bool) {
 }
 
 // checkInvariants recomputes the store's bookkeeping from its maps and
-// compares: used memory, per-shard key counts, per-group volatile counts, that
-// each key lives in its slot's group, and that each key shares one allocation
-// with its value (so the accounting describes the heap really held).
+// compares: used memory, per-shard key counts, per-group volatile counts,
+// per-slot key counts, that each key lives in its slot's group, and that
+// each key shares one allocation with its value (so the accounting
+// describes the heap really held).
 func checkInvariants(t testing.TB, s *Store) {
 	t.Helper()
 	var used int64
@@ -100,6 +101,7 @@ func checkInvariants(t testing.TB, s *Store) {
 		sh := &s.shards[si]
 		sh.mu.RLock()
 		keys := 0
+		slotKeys := map[int]int32{}
 		for i := range sh.groups {
 			tb := &sh.groups[i]
 			var volatile int32
@@ -114,6 +116,10 @@ func checkInvariants(t testing.TB, s *Store) {
 				if e.expireAt != 0 {
 					volatile++
 				}
+				if int(e.slot) != ring.SlotString(k) {
+					t.Errorf("key %q: entry slot %d, want %d", k, e.slot, ring.SlotString(k))
+				}
+				slotKeys[int(e.slot)]++
 				if want := i<<shardBits | si; ring.SlotString(k)&(groupCount-1) != want {
 					t.Errorf("key %q stored in group %d, belongs in %d", k, want, ring.SlotString(k)&(groupCount-1))
 				}
@@ -131,6 +137,11 @@ func checkInvariants(t testing.TB, s *Store) {
 		}
 		if keys != sh.keys {
 			t.Errorf("shard %d: keys = %d, counted %d", si, sh.keys, keys)
+		}
+		for slot := si; slot < ring.SlotCount; slot += shardCount {
+			if s.slotKeys[slot] != slotKeys[slot] {
+				t.Errorf("slot %d: key count %d, counted %d", slot, s.slotKeys[slot], slotKeys[slot])
+			}
 		}
 		sh.mu.RUnlock()
 	}
@@ -440,17 +451,22 @@ func TestMemoryAccounting(t *testing.T) {
 }
 
 func TestEntryBytes(t *testing.T) {
+	// The header: deadline, version, access record, three lengths, kind
+	// and slot, with no pointer in it.
+	if entryHeader != 40 {
+		t.Fatalf("entry header is %d bytes, want 40", entryHeader)
+	}
 	tests := []struct {
 		klen, vcap int
 		want       int64
 	}{
-		{0, 0, indexBytes + 32},
+		{0, 0, indexBytes + 48},
 		{1, 0, indexBytes + 48},
-		{3, 13, indexBytes + 48},
-		{3, 14, indexBytes + 64},
-		{10, 100, indexBytes + 144},
-		{0, 1024 - 32, indexBytes + 1024},
-		{0, 1025 - 32, indexBytes + 1152},
+		{3, 5, indexBytes + 48},
+		{3, 6, indexBytes + 64},
+		{10, 100, indexBytes + 160},
+		{0, 1024 - 40, indexBytes + 1024},
+		{0, 1025 - 40, indexBytes + 1152},
 		{0, 40000, indexBytes + 40960},
 	}
 	for _, tt := range tests {

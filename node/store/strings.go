@@ -124,10 +124,10 @@ func (s *Store) Set(key, val []byte, opt SetOptions) (old []byte, hadOld, writte
 // the old one's size is written in place: no allocation, no map update.
 func (s *Store) setLocked(sh *shard, i int, key, val []byte, e *entry, expireAt int64, keepTTL bool, now int64) {
 	if e != nil && e.kind == KindString && e.setInPlace(val) {
-		s.modifiedLocked(e)
 		if !keepTTL {
-			s.setExpireLocked(sh, i, e, expireAt)
+			s.setDeadlineLocked(sh, i, e, expireAt)
 		}
+		s.modifiedLocked(sh, e, now)
 		e.meta.Store(packMeta(s.clock(now), lfuInit))
 		return
 	}
@@ -135,7 +135,7 @@ func (s *Store) setLocked(sh *shard, i int, key, val []byte, e *entry, expireAt 
 	if e != nil && keepTTL {
 		ne.expireAt = e.expireAt
 	}
-	s.insertLocked(sh, i, ne, e)
+	s.insertLocked(sh, i, ne, e, now)
 }
 
 // MSet stores every key/value pair (pairs alternate key, value) atomically:
@@ -210,11 +210,11 @@ func (s *Store) GetEx(key []byte, ch ExpireChange) (val []byte, ok bool, err err
 	sh.hits.Add(1)
 	switch {
 	case ch.Persist:
-		s.setExpireLocked(sh, i, e, 0)
+		s.setExpireLocked(sh, i, e, 0, now)
 	case ch.Set && ch.At <= now:
 		s.removeLocked(sh, i, e)
 	case ch.Set:
-		s.setExpireLocked(sh, i, e, ch.At)
+		s.setExpireLocked(sh, i, e, ch.At, now)
 	}
 	return bytes.Clone(e.value()), true, nil
 }
@@ -228,7 +228,7 @@ func (s *Store) Append(key, val []byte) (int, error) {
 	defer sh.mu.Unlock()
 	e := s.lookupLocked(sh, i, key, now)
 	if e == nil {
-		s.insertLocked(sh, i, s.newEntry(key, val, 0, now, 0), nil)
+		s.insertLocked(sh, i, s.newEntry(key, val, 0, now, 0), nil, now)
 		return len(val), nil
 	}
 	if e.kind != KindString {
@@ -241,10 +241,10 @@ func (s *Store) Append(key, val []byte) (int, error) {
 	// In place when it fits, past the length earlier readers hold;
 	// otherwise into a new entry with as much again spare.
 	if e.appendInPlace(val) {
-		s.modifiedLocked(e)
+		s.modifiedLocked(sh, e, now)
 	} else {
 		grown := append(append(make([]byte, 0, n), e.value()...), val...)
-		e = s.replaceValueLocked(sh, i, e, grown, n)
+		e = s.replaceValueLocked(sh, i, e, grown, n, now)
 	}
 	e.touch(s.clock(now))
 	return n, nil
@@ -276,9 +276,9 @@ func (s *Store) SetRange(key []byte, offset int64, val []byte) (int, error) {
 	copy(buf, cur)
 	copy(buf[offset:], val)
 	if e == nil {
-		s.insertLocked(sh, i, s.newEntry(key, buf, 0, now, 0), nil)
+		s.insertLocked(sh, i, s.newEntry(key, buf, 0, now, 0), nil, now)
 	} else {
-		s.replaceValueLocked(sh, i, e, buf, 0).touch(s.clock(now))
+		s.replaceValueLocked(sh, i, e, buf, 0, now).touch(s.clock(now))
 	}
 	return n, nil
 }
@@ -310,12 +310,12 @@ func (s *Store) IncrBy(key []byte, delta int64) (int64, error) {
 	switch {
 	case e == nil:
 		// Room for any int64, so later increments happen in place.
-		s.insertLocked(sh, i, s.newEntry(key, val, 0, now, maxIntLen-len(val)), nil)
+		s.insertLocked(sh, i, s.newEntry(key, val, 0, now, maxIntLen-len(val)), nil, now)
 	case e.overwrite(val):
 		e.touch(s.clock(now))
-		s.modifiedLocked(e)
+		s.modifiedLocked(sh, e, now)
 	default:
-		s.replaceValueLocked(sh, i, e, val, maxIntLen-len(val)).touch(s.clock(now))
+		s.replaceValueLocked(sh, i, e, val, maxIntLen-len(val), now).touch(s.clock(now))
 	}
 	return n, nil
 }
@@ -349,9 +349,9 @@ func (s *Store) IncrByFloat(key, incr []byte) ([]byte, error) {
 	}
 	val := formatLongDouble(sum)
 	if e == nil {
-		s.insertLocked(sh, i, s.newEntry(key, val, 0, now, 0), nil)
+		s.insertLocked(sh, i, s.newEntry(key, val, 0, now, 0), nil, now)
 	} else {
-		s.replaceValueLocked(sh, i, e, val, 0).touch(s.clock(now))
+		s.replaceValueLocked(sh, i, e, val, 0, now).touch(s.clock(now))
 	}
 	return val, nil
 }
