@@ -1,6 +1,7 @@
 // Package node is a running cache node: the Go API that the protocol front
-// ends call. For now it serves every key from its local store; membership,
-// routing, replication and origins build on it.
+// ends call, its local store and, when clustered, its membership (gossip),
+// the ring that places slots on members, replication to the other owners of
+// a slot and the hand-off of slots when members come and go.
 package node
 
 import (
@@ -9,6 +10,7 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/cached/cached/node/peer"
 	"github.com/cached/cached/node/store"
 )
 
@@ -18,6 +20,8 @@ type Config struct {
 	Store store.Config
 	// Logger receives the node's logs.
 	Logger *slog.Logger
+	// Cluster, when set, makes the node a member of a cluster.
+	Cluster *ClusterConfig
 }
 
 // DefaultConfig returns a single-node configuration with no memory limit.
@@ -30,6 +34,11 @@ func (c Config) Validate() error {
 	if c.Logger == nil {
 		return errors.New("logger: must be set")
 	}
+	if c.Cluster != nil {
+		if err := c.Cluster.Validate(); err != nil {
+			return err
+		}
+	}
 	return c.Store.Validate()
 }
 
@@ -38,6 +47,7 @@ func (c Config) Validate() error {
 type Node struct {
 	*store.Store
 	logger    *slog.Logger
+	cluster   *cluster // nil on a single node
 	closeOnce sync.Once
 }
 
@@ -51,7 +61,18 @@ func New(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Node{Store: st, logger: cfg.Logger}, nil
+	n := &Node{Store: st, logger: cfg.Logger}
+	if cfg.Cluster != nil {
+		pcfg := cfg.Cluster.Peer
+		pcfg.Logger = cfg.Logger
+		peers, err := peer.NewPool(pcfg)
+		if err != nil {
+			return nil, err
+		}
+		n.cluster = &cluster{cfg: *cfg.Cluster, logger: cfg.Logger, node: n, peers: peers,
+			changed: make(chan struct{}, 1), stop: make(chan struct{})}
+	}
+	return n, nil
 }
 
 // Start starts the node's background work (active expiry).
@@ -60,9 +81,15 @@ func (n *Node) Start(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// Close stops the node. It is idempotent.
+// Close stops the node at once, without handing its slots off (see
+// Leave). It is idempotent.
 func (n *Node) Close() error {
 	var err error
-	n.closeOnce.Do(func() { err = n.Store.Close() })
+	n.closeOnce.Do(func() {
+		if c := n.cluster; c != nil {
+			err = c.close()
+		}
+		err = errors.Join(err, n.Store.Close())
+	})
 	return err
 }

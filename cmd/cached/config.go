@@ -26,6 +26,9 @@ type config struct {
 	resp     resp.Config
 	logLevel slog.Level
 	logJSON  bool
+	// clustered is set by cluster-enabled or join; cluster is then used.
+	clustered bool
+	cluster   node.ClusterConfig
 	// settings are the raw values by name, for CONFIG GET.
 	settings map[string]string
 }
@@ -143,6 +146,69 @@ var settings = []setting{
 		}
 		return nil
 	}},
+	{"cluster-enabled", "no", "join a cluster (yes/no); implied by --join", func(c *config, v string) error {
+		b, err := parseYesNo(v)
+		c.clustered = c.clustered || b
+		return err
+	}},
+	{"join", "", "comma-separated seed addresses host:port (each name may resolve to several addresses, e.g. a headless Service)", func(c *config, v string) error {
+		for _, j := range strings.Split(v, ",") {
+			if j = strings.TrimSpace(j); j == "" {
+				continue
+			}
+			if _, _, err := net.SplitHostPort(j); err != nil {
+				return fmt.Errorf("%q: want host:port", j)
+			}
+			c.cluster.Join = append(c.cluster.Join, j)
+			c.clustered = true
+		}
+		return nil
+	}},
+	{"node-name", "", "this node's unique, stable name in the cluster (default: the hostname)", func(c *config, v string) error {
+		if v != "" {
+			c.cluster.NodeName = v
+		}
+		return nil
+	}},
+	{"gossip-port", "7946", "TCP and UDP port for cluster gossip (0 picks a free port)", func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 65535 {
+			return errors.New("must be a port number 0..65535")
+		}
+		return nil
+	}},
+	{"peer-port", "0", "TCP port other nodes forward, replicate and hand slots off to (0: the client port + 10000, as Redis Cluster's bus)", func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 65535 {
+			return errors.New("must be a port number 0..65535")
+		}
+		return nil
+	}},
+	{"advertise-addr", "", "host or IP other nodes and cluster-aware clients reach this node at (default: the bind address, or a private address when bound to all interfaces)", func(c *config, v string) error {
+		c.cluster.AdvertiseHost = v
+		return nil
+	}},
+	{"replicas", "2", "copies of each slot in a cluster, the primary included", func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 16 {
+			return errors.New("must be an integer 1..16")
+		}
+		c.cluster.Replicas = n
+		return nil
+	}},
+	{"min-members", "1", "members that must be seen before cluster writes are served (set to the StatefulSet's replicas)", func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return errors.New("must be a positive integer")
+		}
+		c.cluster.MinMembers = n
+		return nil
+	}},
+	{"replica-ack", "no", "reply to a write only once its replicas have it (yes/no)", func(c *config, v string) error {
+		b, err := parseYesNo(v)
+		c.cluster.ReplicaAck = b
+		return err
+	}},
 	{"log-format", "text", "log format: text or json", func(c *config, v string) error {
 		switch v {
 		case "text", "json":
@@ -208,18 +274,87 @@ func loadConfig(args []string, lookupEnv func(string) (string, bool), stderr io.
 		}
 	})
 
-	c := &config{node: node.DefaultConfig(), resp: resp.DefaultConfig(), settings: raw}
+	c := &config{node: node.DefaultConfig(), resp: resp.DefaultConfig(), cluster: node.DefaultClusterConfig(), settings: raw}
 	for _, s := range settings {
 		if err := s.apply(c, raw[s.name]); err != nil {
 			return nil, fmt.Errorf("invalid %s %q (from %s): %v", s.name, raw[s.name], source[s.name], err)
 		}
 	}
 	c.resp.Addr = net.JoinHostPort(raw["bind"], raw["port"])
+	if c.clustered {
+		port, _ := strconv.Atoi(raw["port"])
+		peerPort, _ := strconv.Atoi(raw["peer-port"])
+		if peerPort == 0 && port != 0 {
+			peerPort = port + 10000
+			if peerPort > 65535 {
+				return nil, fmt.Errorf("invalid peer-port: the client port %d + 10000 is not a port; set peer-port", port)
+			}
+		}
+		c.resp.PeerAddr = net.JoinHostPort(raw["bind"], strconv.Itoa(peerPort))
+		c.cluster.GossipAddr = net.JoinHostPort(raw["bind"], raw["gossip-port"])
+		if c.cluster.AdvertiseHost == "" {
+			host, err := advertiseHost(raw["bind"])
+			if err != nil {
+				return nil, fmt.Errorf("advertise-addr: %w", err)
+			}
+			c.cluster.AdvertiseHost = host
+		}
+		cl := c.cluster
+		c.node.Cluster = &cl
+		if err := cl.Validate(); err != nil {
+			return nil, err
+		}
+	}
 	c.resp.Settings = map[string]string{"bind": raw["bind"], "port": raw["port"]}
 	if *file != "" {
 		c.resp.Settings["config-file"] = *file
 	}
 	return c, nil
+}
+
+// parseYesNo parses redis.conf's yes/no.
+func parseYesNo(v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "yes", "true", "1":
+		return true, nil
+	case "no", "false", "0", "":
+		return false, nil
+	}
+	return false, errors.New("must be yes or no")
+}
+
+// advertiseHost returns the address to tell others for a node bound to
+// bind: bind itself, or for a wildcard bind the first private (else
+// non-loopback) address of an interface.
+func advertiseHost(bind string) (string, error) {
+	ip := net.ParseIP(bind)
+	if bind == "localhost" {
+		return "127.0.0.1", nil
+	}
+	if ip != nil && !ip.IsUnspecified() {
+		return bind, nil
+	}
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return "", err
+	}
+	var fallback string
+	for _, a := range addrs {
+		n, ok := a.(*net.IPNet)
+		if !ok || n.IP.IsLoopback() || n.IP.IsLinkLocalUnicast() || n.IP.To4() == nil {
+			continue
+		}
+		if n.IP.IsPrivate() {
+			return n.IP.String(), nil
+		}
+		if fallback == "" {
+			fallback = n.IP.String()
+		}
+	}
+	if fallback == "" {
+		return "", errors.New("no address to advertise: set advertise-addr")
+	}
+	return fallback, nil
 }
 
 // readConfigFile reads a flat YAML map of setting names to scalar values.

@@ -107,6 +107,12 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"nested file value", nil, env(), "maxmemory:\n  a: 1\n", `must be a scalar`},
 		{"missing file", []string{"--config", "/nonexistent/cached.yaml"}, env(), "", `config file`},
 		{"stray argument", []string{"extra"}, env(), "", `unexpected argument "extra"`},
+		{"bad join", []string{"--join", "seed-without-port"}, env(), "", `invalid join`},
+		{"bad replicas", []string{"--replicas", "0"}, env(), "", `invalid replicas`},
+		{"bad min-members", []string{"--min-members", "-1"}, env(), "", `invalid min-members`},
+		{"bad cluster-enabled", []string{"--cluster-enabled", "maybe"}, env(), "", `invalid cluster-enabled`},
+		{"bad gossip-port", []string{"--gossip-port", "65536"}, env(), "", `invalid gossip-port`},
+		{"peer port overflow", []string{"--cluster-enabled", "yes", "--port", "60000"}, env(), "", `peer-port`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -175,5 +181,31 @@ func TestLoadConfigOutputLimit(t *testing.T) {
 		if _, err := loadConfig([]string{"--client-output-buffer-limit", bad}, env(), io.Discard); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+func TestLoadConfigCluster(t *testing.T) {
+	c, err := loadConfig(nil, env(), io.Discard)
+	if err != nil || c.node.Cluster != nil || c.resp.PeerAddr != "" {
+		t.Fatalf("default: cluster %v peer %q, %v; want a single node", c.node.Cluster, c.resp.PeerAddr, err)
+	}
+	c, err = loadConfig([]string{"--port", "7000", "--join", "a:7946, b:7946", "--node-name", "cached-0", "--replicas", "3",
+		"--min-members", "3", "--replica-ack", "yes", "--gossip-port", "8000"}, env(), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := c.node.Cluster
+	if cc == nil {
+		t.Fatal("--join did not make a cluster node")
+	}
+	if strings.Join(cc.Join, ",") != "a:7946,b:7946" || cc.NodeName != "cached-0" || cc.Replicas != 3 || cc.MinMembers != 3 || !cc.ReplicaAck {
+		t.Errorf("cluster config %+v", cc)
+	}
+	if cc.GossipAddr != "127.0.0.1:8000" || c.resp.PeerAddr != "127.0.0.1:17000" || cc.AdvertiseHost != "127.0.0.1" {
+		t.Errorf("gossip %q peer %q advertise %q", cc.GossipAddr, c.resp.PeerAddr, cc.AdvertiseHost)
+	}
+	c, err = loadConfig(nil, env("CACHED_CLUSTER_ENABLED", "yes", "CACHED_PEER_PORT", "9999", "CACHED_ADVERTISE_ADDR", "10.0.0.7"), io.Discard)
+	if err != nil || c.node.Cluster == nil || c.resp.PeerAddr != "127.0.0.1:9999" || c.node.Cluster.AdvertiseHost != "10.0.0.7" {
+		t.Fatalf("from the environment: %+v %q, %v", c.node.Cluster, c.resp.PeerAddr, err)
 	}
 }

@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	"time"
 
 	"github.com/cached/cached/node"
 	"github.com/cached/cached/protocol/resp"
@@ -74,11 +76,37 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		n.Close()
 		return err
 	}
+	if n.Clustered() {
+		host := cfg.node.Cluster.AdvertiseHost
+		addrs := node.Addresses{
+			RESP: net.JoinHostPort(host, port(srv.Addr())),
+			Peer: net.JoinHostPort(host, port(srv.PeerListenAddr())),
+		}
+		if err := n.JoinCluster(ctx, addrs); err != nil {
+			return errors.Join(err, srv.Close(), n.Close())
+		}
+	}
 	logger.Info("cached ready", "version", version, "addr", srv.Addr().String(),
 		"maxmemory", cfg.node.Store.MaxMemory, "maxmemory_policy", cfg.node.Store.Policy.String())
 	<-ctx.Done()
 	logger.Info("shutting down")
-	return errors.Join(srv.Close(), n.Close())
+	var leaveErr error
+	if n.Clustered() {
+		leaveCtx, cancel := context.WithTimeout(context.Background(), leaveTimeout)
+		leaveErr = n.Leave(leaveCtx)
+		cancel()
+	}
+	return errors.Join(leaveErr, srv.Close(), n.Close())
+}
+
+// leaveTimeout bounds the hand-off of a node's slots at shutdown; keep the
+// pod's terminationGracePeriodSeconds above it.
+const leaveTimeout = 60 * time.Second
+
+// port returns the port of a listener's address.
+func port(a net.Addr) string {
+	_, p, _ := net.SplitHostPort(a.String())
+	return p
 }
 
 // limitHeap tells the Go runtime to collect harder as the heap nears the

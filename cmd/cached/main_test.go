@@ -90,3 +90,104 @@ func TestRunPortInUse(t *testing.T) {
 		t.Fatalf("err = %v, want a listen error", err)
 	}
 }
+
+// TestRunCluster starts two clustered nodes the way a StatefulSet would,
+// writes through one and reads through the other, then stops them: the
+// first hands its keys to the second before it exits, losing none.
+func TestRunCluster(t *testing.T) {
+	type proc struct {
+		port, gossip string
+		cancel       context.CancelFunc
+		done         chan error
+	}
+	start := func(name string, extra ...string) *proc {
+		p := &proc{port: strconv.Itoa(freePort(t)), gossip: strconv.Itoa(freePort(t)), done: make(chan error, 1)}
+		args := append([]string{"--port", p.port, "--peer-port", strconv.Itoa(freePort(t)), "--gossip-port", p.gossip,
+			"--node-name", name, "--cluster-enabled", "yes", "--replicas", "1"}, extra...)
+		var ctx context.Context
+		ctx, p.cancel = context.WithCancel(context.Background())
+		go func() { p.done <- run(ctx, args, env(), io.Discard) }()
+		return p
+	}
+	stop := func(p *proc) {
+		p.cancel()
+		select {
+		case err := <-p.done:
+			if err != nil {
+				t.Errorf("run returned %v", err)
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatal("run did not stop")
+		}
+	}
+	a := start("a")
+	b := start("b", "--join", "127.0.0.1:"+a.gossip)
+	defer stop(b)
+	ca, cb := dialRESP(t, a.port), dialRESP(t, b.port)
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(cb.do(t, "CLUSTER INFO"), "cluster_known_nodes:2") {
+		if time.Now().After(deadline) {
+			t.Fatal("the nodes did not find each other")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	const keys = 200
+	for i := range keys {
+		if got := ca.do(t, "SET k"+strconv.Itoa(i)+" v"+strconv.Itoa(i)); got != "+OK" {
+			t.Fatalf("SET via a: %q", got)
+		}
+	}
+	ca.conn.Close()
+	stop(a)
+	for i := range keys {
+		if got := cb.do(t, "GET k"+strconv.Itoa(i)); got != "v"+strconv.Itoa(i) {
+			t.Fatalf("GET k%d via b after a left: %q", i, got)
+		}
+	}
+}
+
+// respConn is a raw RESP connection for the whole-program tests.
+type respConn struct {
+	conn net.Conn
+	rd   *bufio.Reader
+}
+
+func dialRESP(t *testing.T, port string) *respConn {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", port))
+		if err == nil {
+			t.Cleanup(func() { c.Close() })
+			return &respConn{conn: c, rd: bufio.NewReader(c)}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no server on port %s: %v", port, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// do sends an inline command and returns the reply's first line without
+// its type byte, or a bulk string's payload.
+func (r *respConn) do(t *testing.T, cmd string) string {
+	t.Helper()
+	r.conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := r.conn.Write([]byte(cmd + "\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	line, err := r.rd.ReadString('\n')
+	if err != nil {
+		t.Fatalf("%s: %v", cmd, err)
+	}
+	line = strings.TrimSuffix(line, "\r\n")
+	if !strings.HasPrefix(line, "$") || line == "$-1" {
+		return line
+	}
+	n, _ := strconv.Atoi(line[1:])
+	buf := make([]byte, n+2)
+	if _, err := io.ReadFull(r.rd, buf); err != nil {
+		t.Fatal(err)
+	}
+	return string(buf[:n])
+}

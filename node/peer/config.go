@@ -1,9 +1,11 @@
 package peer
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 )
 
@@ -39,6 +41,9 @@ type Config struct {
 	// msg. Pooled connections must not be used for SUBSCRIBE and the like,
 	// whose replies are pushes too.
 	OnPush func(addr string, msg []byte)
+	// Dial, if set, opens connections instead of a net.Dialer with
+	// DialTimeout (tests use it to cut nodes off from each other).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Logger receives connection events (never one line per call).
 	Logger *slog.Logger
 }

@@ -43,7 +43,7 @@ func (p *Pool) Dedicated(ctx context.Context, addr string, proto int) (*Conn, er
 	if closed {
 		return nil, fmt.Errorf("peer %s: %w", addr, ErrClosed)
 	}
-	nc, err := p.dialer.DialContext(ctx, "tcp", addr)
+	nc, err := p.dial(ctx, "tcp", addr)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("peer %s: %w", addr, ctx.Err())

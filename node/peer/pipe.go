@@ -146,7 +146,7 @@ func (p *pipe) run() {
 func (p *pipe) serve() error {
 	pool, addr := p.peer.pool, p.peer.addr
 	ctx, cancel := context.WithTimeout(p.dialCtx, pool.cfg.DialTimeout)
-	conn, err := pool.dialer.DialContext(ctx, "tcp", addr)
+	conn, err := pool.dial(ctx, "tcp", addr)
 	cancel()
 	if err != nil {
 		pool.logger.Debug("peer dial failed", "peer", addr, "err", err)

@@ -20,7 +20,7 @@ import (
 type Pool struct {
 	cfg     Config
 	logger  *slog.Logger
-	dialer  net.Dialer
+	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
 	epoch   time.Time      // origin of the pool clock (now), monotonic
 	waiters sync.Pool      // *waiter, for Call
 	wg      sync.WaitGroup // every pipe goroutine
@@ -63,9 +63,13 @@ func NewPool(cfg Config) (*Pool, error) {
 	p := &Pool{
 		cfg:       cfg,
 		logger:    cfg.Logger,
-		dialer:    net.Dialer{Timeout: cfg.DialTimeout},
+		dial:      cfg.Dial,
 		epoch:     time.Now(),
 		dedicated: make(map[*Conn]struct{}),
+	}
+	if p.dial == nil {
+		d := &net.Dialer{Timeout: cfg.DialTimeout}
+		p.dial = d.DialContext
 	}
 	p.waiters.New = func() any { return newWaiter() }
 	empty := map[peerKey]*peer{}

@@ -68,7 +68,7 @@ func (c *Client) block(keys [][]byte, timeout time.Duration, try func(r *Client)
 		w.keys = append(w.keys, key)
 		b.waiters[key] = append(b.waiters[key], w)
 	}
-	c.blocked.Store(true)
+	c.suspend()
 	c.waiting = w
 	if timeout > 0 {
 		w.timer = time.AfterFunc(timeout, func() { c.srv.timeOut(w) })

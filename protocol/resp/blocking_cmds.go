@@ -135,12 +135,3 @@ func cmdBZPop(c *Client, args [][]byte) {
 		return false
 	})
 }
-
-// cloneArgs copies arguments that must outlive the read buffer.
-func cloneArgs(args [][]byte) [][]byte {
-	out := make([][]byte, len(args))
-	for i, a := range args {
-		out[i] = append([]byte(nil), a...)
-	}
-	return out
-}

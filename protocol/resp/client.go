@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"context"
 	"net"
 	"strconv"
 	"sync"
@@ -54,6 +55,19 @@ type Client struct {
 	waiting  *waiter     // the parked command, guarded by the blocking registry's lock
 	execing  bool        // running EXEC's commands: blocking commands do not park
 	resignal [][]byte    // keys a served blocking command wrote to, to signal next
+
+	// Cluster routing (see route.go).
+	peer          bool     // connected to the peer listener: another node
+	asking        bool     // a peer's next command runs here whatever its slot
+	readonly      bool     // READONLY: reads may be served by a replica
+	replay        [][]byte // a parked command to run again; guarded by pushMu
+	replayFetched bool     // replay's keys were fetched; guarded by pushMu
+	fetched       bool     // running a replay whose keys were fetched
+	suspended     bool     // the last command parked (see suspend); loop-owned
+	wokenAt       bool     // a parked command was woken: look for a replay
+
+	remoteMu     sync.Mutex         // guards remoteCancel
+	remoteCancel context.CancelFunc // stops a blocking command forwarded to another node
 
 	mu       sync.Mutex // guards name, libName, libVer
 	name     string

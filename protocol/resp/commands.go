@@ -2,6 +2,7 @@ package resp
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -44,6 +45,10 @@ type command struct {
 	since    string
 	handler  func(c *Client, args [][]byte)
 	subs     map[string]*command
+	// movableKeys, when set, finds the keys of a command whose key
+	// positions depend on its arguments (a numkeys argument): cluster
+	// routing uses it; COMMAND reports firstKey..lastKey.
+	movableKeys func(args [][]byte) []int
 }
 
 // flagList returns the names of cmd's flags.
@@ -80,17 +85,40 @@ var table map[string]*command
 
 func init() { table = buildTable() }
 
+// numKeys returns a movableKeys function for a command whose keys are
+// counted by the argument at position at and follow it, after fixed keys
+// at the positions in fixed (ZUNIONSTORE dest numkeys key...).
+func numKeys(at int, fixed ...int) func(args [][]byte) []int {
+	return func(args [][]byte) []int {
+		out := append([]int(nil), fixed...)
+		if at >= len(args) {
+			return out
+		}
+		n, err := strconv.Atoi(string(args[at]))
+		if err != nil || n < 1 || at+n >= len(args) {
+			return out
+		}
+		for i := at + 1; i <= at+n; i++ {
+			out = append(out, i)
+		}
+		return out
+	}
+}
+
 func buildTable() map[string]*command {
 	t := make(map[string]*command)
 	for _, group := range [][]*command{
 		connectionCommands(), serverCommands(), keyCommands(), stringCommands(),
 		hashCommands(), listCommands(), setCommands(), zsetCommands(),
-		transactionCommands(), pubsubCommands(), blockingCommands(),
+		transactionCommands(), pubsubCommands(), blockingCommands(), clusterCommands(),
 	} {
 		for _, cmd := range group {
 			t[cmd.name] = cmd
 		}
 	}
+	t["zunionstore"].movableKeys = numKeys(2, 1)
+	t["zinterstore"].movableKeys = numKeys(2, 1)
+	t["sintercard"].movableKeys = numKeys(1)
 	return t
 }
 
@@ -136,11 +164,17 @@ func (cmd *command) arityOK(n int) bool {
 	return n >= -cmd.arity
 }
 
+// peerTable holds the commands only the peer listener serves.
+var peerTable = peerCommands()
+
 // execute runs one command and writes its reply. The checks come in
 // Redis's order: unknown command, arity, unknown subcommand, arity,
 // authentication, memory.
 func (c *Client) execute(args [][]byte) {
 	cmd := c.lookup(table, args[0])
+	if cmd == nil && c.peer {
+		cmd = c.lookup(peerTable, args[0])
+	}
 	if cmd == nil {
 		c.refuse(c.unknownCommand(args))
 		return
@@ -169,6 +203,10 @@ func (c *Client) execute(args [][]byte) {
 		c.refuse("ERR Can't execute '" + cmd.name + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
 		return
 	}
+	if c.srv.clustered && !c.tx.active && (cmd.firstKey != 0 || cmd.movableKeys != nil) && c.route(cmd, args) {
+		c.lastCmd.Store(cmd)
+		return
+	}
 	if cmd.flags&flagDenyOOM != 0 {
 		if err := c.srv.node.Reserve(); err != nil {
 			c.refuse(msgOOM)
@@ -180,6 +218,14 @@ func (c *Client) execute(args [][]byte) {
 		return
 	}
 	c.lastCmd.Store(cmd)
+	if c.srv.replicaAck && cmd.flags&flagWrite != 0 && !c.execing {
+		start := len(c.out)
+		cmd.handler(c, args)
+		if !c.blocked.Load() {
+			c.holdForReplicas(start)
+		}
+		return
+	}
 	cmd.handler(c, args)
 }
 

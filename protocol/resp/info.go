@@ -80,7 +80,7 @@ func humanBytes(n int64) string {
 }
 
 // infoSections lists INFO's sections in order; "default" prints them all.
-var infoSections = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "keyspace"}
+var infoSections = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "cluster", "keyspace"}
 
 func cmdInfo(c *Client, args [][]byte) {
 	want := map[string]bool{}
@@ -131,7 +131,7 @@ func (s *Server) writeInfo(b *strings.Builder, section string) {
 		up := int64(now.Sub(s.started) / time.Second)
 		line("redis_version", redisVersion)
 		line("cached_version", s.version)
-		line("redis_mode", "standalone")
+		line("redis_mode", map[bool]string{false: "standalone", true: "cluster"}[s.clustered])
 		line("os", runtime.GOOS)
 		line("arch_bits", strconv.Itoa(strconv.IntSize))
 		line("go_version", runtime.Version())
@@ -193,6 +193,30 @@ func (s *Server) writeInfo(b *strings.Builder, section string) {
 			line("used_cpu_sys", float64(ru.Stime.Sec)+float64(ru.Stime.Usec)/1e6)
 			line("used_cpu_user", float64(ru.Utime.Sec)+float64(ru.Utime.Usec)/1e6)
 		}
+	case "cluster":
+		if !s.clustered {
+			line("cluster_enabled", 0)
+			break
+		}
+		cs := s.node.ClusterStats()
+		line("cluster_enabled", 1)
+		ready := 0
+		if cs.Ready {
+			ready = 1
+		}
+		line("cluster_ready", ready)
+		line("cluster_members", cs.Members)
+		line("cluster_epoch", cs.Epoch)
+		line("cluster_slots_primary", cs.SlotsPrimary)
+		line("cluster_slots_replica", cs.SlotsReplica)
+		line("cluster_slots_importing", cs.SlotsImporting)
+		line("cluster_slots_to_hand_off", cs.SlotsToHandOff)
+		line("cluster_keys_handed_off", cs.KeysHandedOff)
+		line("cluster_keys_forwarded", s.forwarded.Load())
+		line("cluster_forward_errors", s.forwardErrors.Load())
+		line("cluster_records_replicated", cs.RecordsReplicated)
+		line("cluster_replication_errors", cs.ReplicationErrors)
+		line("cluster_replication_lag", cs.ReplicationLag)
 	case "keyspace":
 		st := s.node.Stats()
 		if st.Keys > 0 {

@@ -2,7 +2,10 @@ package resp
 
 import (
 	"bytes"
+	"context"
 	"sync"
+
+	"github.com/cached/cached/ring"
 )
 
 // Transactions: MULTI queues commands, EXEC runs them with no other client's
@@ -116,6 +119,9 @@ func cmdExec(c *Client, _ [][]byte) {
 		c.errorReply("EXECABORT Transaction discarded because of previous errors.")
 		return
 	}
+	if c.srv.clustered && !c.peer && c.execRemote(tx) {
+		return
+	}
 	c.srv.exclusive(c, func() {
 		for _, w := range tx.watches {
 			if c.srv.node.Changed(w.key, w.version, w.deadline) {
@@ -130,6 +136,67 @@ func cmdExec(c *Client, _ [][]byte) {
 		}
 		c.execing = false
 	})
+}
+
+// execRemote sends a transaction whose keys live on another node to that
+// node, as MULTI, the queued commands and EXEC on one connection, and
+// reports whether it did. A transaction must keep to one slot (CROSSSLOT
+// otherwise, as in Redis Cluster).
+func (c *Client) execRemote(tx txState) bool {
+	v := c.srv.node.View()
+	if v == nil {
+		return false
+	}
+	slot := -1
+	same := func(s int) bool {
+		if slot >= 0 && s != slot {
+			return false
+		}
+		slot = s
+		return true
+	}
+	for _, args := range tx.queue {
+		cmd := c.lookup(table, args[0])
+		if cmd == nil {
+			continue
+		}
+		if cmd.subs != nil && len(args) > 1 {
+			if sc := c.lookup(cmd.subs, args[1]); sc != nil {
+				cmd = sc
+			}
+		}
+		s, ok, cross := keySlot(cmd, args)
+		if ok && (cross || !same(s)) {
+			c.errorReply(msgCrossSlot)
+			return true
+		}
+	}
+	for _, w := range tx.watches {
+		if !same(ring.Slot(w.key)) {
+			c.errorReply(msgCrossSlot)
+			return true
+		}
+	}
+	if slot < 0 || v.IsPrimary(slot) {
+		return false
+	}
+	addr := v.Primary(slot).Peer
+	cmds := make([][][]byte, 0, len(tx.queue)+2)
+	cmds = append(cmds, [][]byte{[]byte("MULTI")})
+	cmds = append(cmds, tx.queue...)
+	cmds = append(cmds, [][]byte{[]byte("EXEC")})
+	proto := int(c.proto.Load())
+	c.srv.forwarded.Add(1)
+	c.async(func() []byte {
+		ctx, cancel := context.WithTimeout(context.Background(), forwardDeadline)
+		defer cancel()
+		replies, err := c.srv.node.Peers().Batch(ctx, addr, proto, uint64(c.id), cmds)
+		if err != nil {
+			return c.forwardReply(nil, err)
+		}
+		return c.forwardReply(replies[len(replies)-1], nil)
+	})
+	return true
 }
 
 // execLocks are the locks commands run under (see the package comment on

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cached/cached/node"
 	"github.com/cached/cached/node/glob"
 )
 
@@ -184,7 +185,11 @@ func cmdUnsubscribe(c *Client, args [][]byte) {
 	}
 }
 
+// cmdPublish delivers to this node's subscribers and, in a cluster, sends
+// the message on to every other node's; the count is this node's, as in
+// Redis Cluster.
 func cmdPublish(c *Client, args [][]byte) {
+	c.srv.node.Broadcast([][]byte{[]byte(node.CmdPublish), args[1], args[2]})
 	c.integer(int64(c.srv.publish(string(args[1]), args[2])))
 }
 

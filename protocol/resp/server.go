@@ -21,6 +21,9 @@ import (
 type Config struct {
 	// Addr is the TCP address to listen on; port 0 picks a free port.
 	Addr string
+	// PeerAddr, when set, is the address of the listener other cluster
+	// nodes use (forwarding, replication, hand-off).
+	PeerAddr string
 	// RequirePass, when set, is the password clients must AUTH with.
 	RequirePass string
 	// MaxClients bounds simultaneous connections (maxclients).
@@ -96,6 +99,10 @@ type Server struct {
 	settings    map[string]string // read-only after New
 
 	addr        string
+	peerAddr    string
+	peerLn      net.Listener
+	clustered   bool // the node is a cluster member: route keyed commands
+	replicaAck  bool // writes wait for their replicas
 	eventLoops  bool
 	ioThreads   int
 	ln          net.Listener
@@ -106,6 +113,8 @@ type Server struct {
 	pubsubLimit int64
 	mu          sync.Mutex // guards clients
 	clients     map[int64]*Client
+	peersMu     sync.Mutex        // guards peers
+	peers       map[int64]*Client // connections from other nodes
 	nextID      atomic.Int64
 	wg          sync.WaitGroup
 	closed      atomic.Bool
@@ -117,6 +126,8 @@ type Server struct {
 	cmdsDone      atomic.Int64 // commands of closed clients; live ones count their own
 	netIn         atomic.Int64
 	netOut        atomic.Int64
+	forwarded     atomic.Int64 // commands sent to another node
+	forwardErrors atomic.Int64
 }
 
 // New returns a server for n. It does not listen until Start.
@@ -131,9 +142,13 @@ func New(cfg Config, n *node.Node) (*Server, error) {
 		limits:      cfg.Limits,
 		settings:    cfg.Settings,
 		addr:        cfg.Addr,
+		peerAddr:    cfg.PeerAddr,
+		clustered:   n.Clustered(),
+		replicaAck:  n.ReplicaAck(),
 		eventLoops:  cfg.EventLoops,
 		ioThreads:   cfg.IOThreads,
 		clients:     make(map[int64]*Client),
+		peers:       make(map[int64]*Client),
 		pubsub:      newPubsub(),
 		pubsubLimit: cfg.PubsubOutputLimit,
 	}
@@ -153,24 +168,92 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.ln = ln
 	s.started = time.Now()
+	if s.peerAddr != "" {
+		pl, err := lc.Listen(ctx, "tcp", s.peerAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("resp: listen for peers on %s: %w", s.peerAddr, err)
+		}
+		s.peerLn = pl
+	}
 	if s.eventLoops {
 		ok, err := s.startLoops()
 		if err != nil {
 			ln.Close()
+			if s.peerLn != nil {
+				s.peerLn.Close()
+			}
 			return fmt.Errorf("resp: event loops: %w", err)
 		}
 		if ok {
+			s.startPeers()
 			return nil
 		}
 	}
 	s.execLocks = make(execLocks, 1)
 	s.wg.Add(1)
 	go s.acceptLoop()
+	s.startPeers()
 	return nil
+}
+
+// startPeers serves the peer listener, if any, once the exec locks exist.
+func (s *Server) startPeers() {
+	if s.peerLn != nil {
+		s.wg.Add(1)
+		go s.acceptPeers()
+	}
 }
 
 // Addr returns the address the server listens on.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// PeerListenAddr returns the address of the peer listener (nil without one).
+func (s *Server) PeerListenAddr() net.Addr {
+	if s.peerLn == nil {
+		return nil
+	}
+	return s.peerLn.Addr()
+}
+
+// acceptPeers serves other nodes' connections, each on its own goroutine:
+// they are few and pipelined. Peers are not counted as clients (maxclients,
+// CLIENT LIST) and have no idle timeout.
+func (s *Server) acceptPeers() {
+	defer s.wg.Done()
+	for {
+		nc, err := s.peerLn.Accept()
+		if err != nil {
+			if s.closed.Load() || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			s.logger.Warn("peer accept failed", "err", err)
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		c := s.newClient(nc.RemoteAddr().String(), nc.LocalAddr().String())
+		c.conn = nc
+		c.peer = true
+		c.authed = true
+		c.execLock = &s.execLocks[len(s.execLocks)-1]
+		c.reader = NewReader(nc, s.limits)
+		s.peersMu.Lock()
+		if s.closed.Load() {
+			s.peersMu.Unlock()
+			nc.Close()
+			return
+		}
+		s.peers[c.id] = c
+		s.peersMu.Unlock()
+		s.wg.Add(1)
+		go func() {
+			s.serve(c)
+			s.peersMu.Lock()
+			delete(s.peers, c.id)
+			s.peersMu.Unlock()
+		}()
+	}
+}
 
 // Close stops accepting, closes every client and waits for their goroutines.
 // It is idempotent.
@@ -181,6 +264,14 @@ func (s *Server) Close() error {
 		if s.ln != nil {
 			err = s.ln.Close()
 		}
+		if s.peerLn != nil {
+			s.peerLn.Close()
+		}
+		s.peersMu.Lock()
+		for _, c := range s.peers {
+			c.conn.Close()
+		}
+		s.peersMu.Unlock()
 		s.mu.Lock()
 		for _, c := range s.clients {
 			if c.conn != nil {
@@ -261,6 +352,7 @@ func (s *Server) register(c *Client) bool {
 func (s *Server) unregister(c *Client) {
 	s.pubsub.removeAll(c)
 	s.unblock(c)
+	c.cancelRemote()
 	s.mu.Lock()
 	delete(s.clients, c.id)
 	s.mu.Unlock()
@@ -285,7 +377,7 @@ func (s *Server) serve(c *Client) {
 		if !c.flush() {
 			return
 		}
-		if timeout := time.Duration(s.idleTimeout.Load()); timeout > 0 {
+		if timeout := time.Duration(s.idleTimeout.Load()); timeout > 0 && !c.peer {
 			c.conn.SetReadDeadline(time.Now().Add(timeout))
 			c.deadlineSet = true
 		} else if c.deadlineSet {
@@ -314,27 +406,61 @@ func (s *Server) serve(c *Client) {
 func (c *Client) runBuffered() bool {
 	c.execLock.RLock()
 	defer c.execLock.RUnlock()
+	// A parked command may have to run again (see rerun) before the
+	// commands behind it: look for one first, and after each command that
+	// parked and was woken at once.
+	c.wokenAt = true
 	for {
-		args, ok, err := c.reader.Next()
-		if err != nil {
-			c.errorReply("ERR " + err.Error())
-			return false
+		var args [][]byte
+		var fetched bool
+		if c.wokenAt {
+			c.wokenAt = false
+			c.pushMu.Lock()
+			args, fetched = c.replay, c.replayFetched
+			c.replay = nil
+			c.pushMu.Unlock()
 		}
-		if !ok {
-			return true
+		if args == nil {
+			var ok bool
+			var err error
+			args, ok, err = c.reader.Next()
+			if err != nil {
+				c.errorReply("ERR " + err.Error())
+				return false
+			}
+			if !ok {
+				return true
+			}
+			c.cmds.Add(1)
 		}
-		c.cmds.Add(1)
+		c.fetched = fetched
 		c.execute(args)
+		c.fetched = false
 		if c.closing {
 			return false
 		}
-		if c.blocked.Load() {
+		if c.resumed() {
 			return true // parked: the rest waits until it is woken
 		}
 		if len(c.out) >= outputFlushSize && !c.flush() {
 			return false
 		}
 	}
+}
+
+// resumed reports whether the command just run left c parked. A command
+// that parked and was answered already has its reply in the push buffer:
+// it goes out now, before the replies of the commands that follow.
+func (c *Client) resumed() bool {
+	if c.blocked.Load() {
+		return true
+	}
+	if c.suspended {
+		c.suspended = false
+		c.wokenAt = true
+		c.takePushed()
+	}
+	return false
 }
 
 // flush writes the buffered replies. On a goroutine transport it blocks

@@ -1,10 +1,14 @@
 package resp
 
 import (
+	"context"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cached/cached/node"
+	"github.com/cached/cached/node/peer"
 )
 
 // redisVersion is the Redis version whose behaviour cached follows; clients
@@ -48,7 +52,31 @@ func serverCommands() []*command {
 	}
 }
 
-func cmdDBSize(c *Client, _ [][]byte) { c.integer(int64(c.srv.node.Len())) }
+// cmdDBSize counts the keys of the whole cluster: the keys this node is
+// primary for plus every other member's.
+func cmdDBSize(c *Client, _ [][]byte) {
+	if c.srv.node.View() == nil {
+		c.integer(int64(c.srv.node.Len()))
+		return
+	}
+	c.async(func() []byte {
+		ctx, cancel := context.WithTimeout(context.Background(), forwardDeadline)
+		defer cancel()
+		total := int64(c.srv.node.PrimaryKeyCount())
+		replies, errs := c.srv.node.CallAll(ctx, [][]byte{[]byte(node.CmdKeyCount)})
+		r := c.scratchClient()
+		for i, reply := range replies {
+			n, err := peer.ParseInt(reply)
+			if errs[i] != nil || err != nil {
+				r.errorReply(msgTryAgain)
+				return r.out
+			}
+			total += n
+		}
+		r.integer(total)
+		return r.out
+	})
+}
 
 // cmdFlush serves FLUSHALL and FLUSHDB [ASYNC|SYNC]. Both free memory in the
 // background (the GC reclaims the dropped maps), so they behave the same.
@@ -58,6 +86,7 @@ func cmdFlush(c *Client, args [][]byte) {
 		return
 	}
 	c.srv.node.Flush()
+	c.srv.node.Broadcast([][]byte{[]byte(node.CmdFlush)})
 	c.ok()
 }
 
