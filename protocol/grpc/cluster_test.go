@@ -1,0 +1,148 @@
+package grpc
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	cachepb "github.com/cached/cached/cache/v1"
+	"github.com/cached/cached/ring"
+)
+
+// TestClusterForwarding: every node answers every key, whoever owns it.
+func TestClusterForwarding(t *testing.T) {
+	tc := startCluster(t, 3, nil)
+	ctx := ctxT(t)
+	const n = 60
+	owners := map[string]int{}
+	v := tc.nodes[0].node.View()
+	for i := range n {
+		key := []byte(fmt.Sprintf("key:%d", i))
+		owners[v.Primary(ring.Slot(key)).Name]++
+		writer := tc.nodes[i%3].client
+		if r, err := writer.Set(ctx, &cachepb.SetRequest{Key: key, Value: key}); err != nil || !r.Set {
+			t.Fatalf("Set %s via node%d: %v %v", key, i%3+1, r, err)
+		}
+	}
+	if len(owners) != 3 {
+		t.Fatalf("keys landed on %d owners, want 3: %v", len(owners), owners)
+	}
+	for i := range n {
+		key := []byte(fmt.Sprintf("key:%d", i))
+		for _, tn := range tc.nodes {
+			r, err := tn.client.Get(ctx, &cachepb.GetRequest{Key: key})
+			if err != nil || !r.Found || string(r.Value) != string(key) {
+				t.Fatalf("Get %s via %s = %v, %v", key, tn.name, r, err)
+			}
+		}
+		// The key is stored on its primary.
+		p := v.Primary(ring.Slot(key)).Name
+		for _, tn := range tc.nodes {
+			if tn.name == p {
+				if _, ok, _ := tn.node.Get(key); !ok {
+					t.Fatalf("%s missing from its primary %s", key, p)
+				}
+			}
+		}
+	}
+	// Conditions and expiry are forwarded too.
+	key := []byte("key:0")
+	other := tc.nodes[0]
+	if v.IsPrimary(ring.Slot(key)) {
+		other = tc.nodes[1]
+		if other.node.View().IsPrimary(ring.Slot(key)) {
+			other = tc.nodes[2]
+		}
+	}
+	if r, err := other.client.Set(ctx, &cachepb.SetRequest{Key: key, Value: []byte("x"), Condition: cachepb.Condition_CONDITION_NOT_EXISTS}); err != nil || r.Set {
+		t.Fatalf("forwarded NX on an existing key = %v, %v", r, err)
+	}
+	if r, err := other.client.Expire(ctx, &cachepb.ExpireRequest{Key: key, TtlMs: 60_000}); err != nil || !r.Updated {
+		t.Fatalf("forwarded Expire = %v, %v", r, err)
+	}
+	if r, err := other.client.Expire(ctx, &cachepb.ExpireRequest{Key: key}); err != nil || !r.Updated {
+		t.Fatalf("forwarded persist = %v, %v", r, err)
+	}
+	if r, err := other.client.Delete(ctx, &cachepb.DeleteRequest{Keys: bkeys([]string{"key:0", "key:1", "key:2", "nope"})}); err != nil || r.Deleted != 3 {
+		t.Fatalf("Delete across owners = %v, %v", r, err)
+	}
+}
+
+// TestClusterBatch: batch calls are split by owner and answered in order.
+func TestClusterBatch(t *testing.T) {
+	tc := startCluster(t, 3, nil)
+	ctx := ctxT(t)
+	var entries []*cachepb.Entry
+	var keys [][]byte
+	for i := range 50 {
+		k := []byte(fmt.Sprintf("batch:%d", i))
+		entries = append(entries, &cachepb.Entry{Key: k, Value: []byte(fmt.Sprint(i)), TtlMs: int64(60_000 * (i % 2))})
+		keys = append(keys, k)
+		if i%7 == 0 {
+			keys = append(keys, []byte(fmt.Sprintf("absent:%d", i)))
+		}
+	}
+	if _, err := tc.nodes[1].client.BatchSet(ctx, &cachepb.BatchSetRequest{Entries: entries}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tn := range tc.nodes {
+		r, err := tn.client.BatchGet(ctx, &cachepb.BatchGetRequest{Keys: keys})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Results) != len(keys) {
+			t.Fatalf("%d results for %d keys", len(r.Results), len(keys))
+		}
+		for i, k := range keys {
+			want, found := strings.CutPrefix(string(k), "batch:")
+			res := r.Results[i]
+			if found != res.Found || (res.Found && string(res.Value) != want) {
+				t.Fatalf("via %s: %s = %v %q", tn.name, k, res.Found, res.Value)
+			}
+		}
+	}
+}
+
+// TestClusterInvalidatePrefix: a prefix invalidation removes the matching
+// keys of every node, replica copies included, and nothing else.
+func TestClusterInvalidatePrefix(t *testing.T) {
+	tc := startCluster(t, 3, nil)
+	ctx := ctxT(t)
+	var entries []*cachepb.Entry
+	for i := range 40 {
+		entries = append(entries,
+			&cachepb.Entry{Key: []byte(fmt.Sprintf("session:%d", i)), Value: []byte("s")},
+			&cachepb.Entry{Key: []byte(fmt.Sprintf("keep:%d", i)), Value: []byte("k")})
+	}
+	if _, err := tc.nodes[0].client.BatchSet(ctx, &cachepb.BatchSetRequest{Entries: entries}); err != nil {
+		t.Fatal(err)
+	}
+	// Wait for the replicas, so that every node holds some of the keys.
+	checkFor(t, 10*time.Second, func() error {
+		for _, tn := range tc.nodes {
+			if st := tn.node.ClusterStats(); st.ReplicationLag > 0 {
+				return fmt.Errorf("%s replication lag %d", tn.name, st.ReplicationLag)
+			}
+		}
+		return nil
+	})
+	r, err := tc.nodes[2].client.Invalidate(ctx, &cachepb.InvalidateRequest{Prefix: []byte("session:")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Deleted != 40 {
+		t.Fatalf("deleted %d, want 40", r.Deleted)
+	}
+	checkFor(t, 10*time.Second, func() error {
+		for _, tn := range tc.nodes {
+			if keys := tn.node.Keys("session:*"); len(keys) > 0 {
+				return fmt.Errorf("%s still holds %d session keys", tn.name, len(keys))
+			}
+			if keys := tn.node.Keys("keep:*"); len(keys) == 0 {
+				return fmt.Errorf("%s lost the keep keys", tn.name)
+			}
+		}
+		return nil
+	})
+}
