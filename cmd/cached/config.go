@@ -57,6 +57,13 @@ var settings = []setting{
 		}
 		return nil
 	}},
+	{"grpc-port", "6380", "TCP port for gRPC clients: cache.v1.Cache, health, reflection (0 picks a free port)", func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 65535 {
+			return errors.New("must be a port number 0..65535")
+		}
+		return nil
+	}},
 	{"maxmemory", "0", "memory limit for data, e.g. 100mb or 2gb (0: no limit)", func(c *config, v string) error {
 		n, err := resp.ParseMemory(v)
 		c.node.Store.MaxMemory = n

@@ -76,14 +76,19 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		n.Close()
 		return err
 	}
+	grpcSrv, err := startGRPC(ctx, cfg, n, logger)
+	if err != nil {
+		return errors.Join(err, srv.Close(), n.Close())
+	}
 	if n.Clustered() {
 		host := cfg.node.Cluster.AdvertiseHost
 		addrs := node.Addresses{
 			RESP: net.JoinHostPort(host, port(srv.Addr())),
 			Peer: net.JoinHostPort(host, port(srv.PeerListenAddr())),
+			GRPC: grpcAddr(host, grpcSrv),
 		}
 		if err := n.JoinCluster(ctx, addrs); err != nil {
-			return errors.Join(err, srv.Close(), n.Close())
+			return errors.Join(err, grpcSrv.Close(), srv.Close(), n.Close())
 		}
 	}
 	logger.Info("cached ready", "version", version, "addr", srv.Addr().String(),
@@ -96,7 +101,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		leaveErr = n.Leave(leaveCtx)
 		cancel()
 	}
-	return errors.Join(leaveErr, srv.Close(), n.Close())
+	return errors.Join(leaveErr, grpcSrv.Close(), srv.Close(), n.Close())
 }
 
 // leaveTimeout bounds the hand-off of a node's slots at shutdown; keep the

@@ -29,7 +29,7 @@ func TestRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"--port", strconv.Itoa(port), "--maxmemory", "64mb"}, env(), io.Discard)
+		done <- run(ctx, []string{"--port", strconv.Itoa(port), "--maxmemory", "64mb", "--grpc-port", "0"}, env(), io.Discard)
 	}()
 	var conn net.Conn
 	deadline := time.Now().Add(5 * time.Second)
@@ -85,7 +85,7 @@ func TestRunPortInUse(t *testing.T) {
 	}
 	defer ln.Close()
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	err = run(context.Background(), []string{"--port", port}, env(), io.Discard)
+	err = run(context.Background(), []string{"--port", port, "--grpc-port", "0"}, env(), io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "listen") {
 		t.Fatalf("err = %v, want a listen error", err)
 	}
@@ -103,7 +103,7 @@ func TestRunCluster(t *testing.T) {
 	start := func(name string, extra ...string) *proc {
 		p := &proc{port: strconv.Itoa(freePort(t)), gossip: strconv.Itoa(freePort(t)), done: make(chan error, 1)}
 		args := append([]string{"--port", p.port, "--peer-port", strconv.Itoa(freePort(t)), "--gossip-port", p.gossip,
-			"--node-name", name, "--cluster-enabled", "yes", "--replicas", "1"}, extra...)
+			"--node-name", name, "--cluster-enabled", "yes", "--replicas", "1", "--grpc-port", "0"}, extra...)
 		var ctx context.Context
 		ctx, p.cancel = context.WithCancel(context.Background())
 		go func() { p.done <- run(ctx, args, env(), io.Discard) }()
