@@ -1,4 +1,4 @@
-package grpc
+package grpc_test
 
 import (
 	"fmt"
@@ -7,20 +7,21 @@ import (
 	"time"
 
 	cachepb "github.com/cached/cached/cache/v1"
+	"github.com/cached/cached/protocol/grpc/grpctest"
 	"github.com/cached/cached/ring"
 )
 
 // TestClusterForwarding: every node answers every key, whoever owns it.
 func TestClusterForwarding(t *testing.T) {
-	tc := startCluster(t, 3, nil)
+	tc := grpctest.StartCluster(t, 3, nil)
 	ctx := ctxT(t)
 	const n = 60
 	owners := map[string]int{}
-	v := tc.nodes[0].node.View()
+	v := tc.Nodes[0].Node.View()
 	for i := range n {
 		key := []byte(fmt.Sprintf("key:%d", i))
 		owners[v.Primary(ring.Slot(key)).Name]++
-		writer := tc.nodes[i%3].client
+		writer := tc.Nodes[i%3].Client
 		if r, err := writer.Set(ctx, &cachepb.SetRequest{Key: key, Value: key}); err != nil || !r.Set {
 			t.Fatalf("Set %s via node%d: %v %v", key, i%3+1, r, err)
 		}
@@ -30,17 +31,17 @@ func TestClusterForwarding(t *testing.T) {
 	}
 	for i := range n {
 		key := []byte(fmt.Sprintf("key:%d", i))
-		for _, tn := range tc.nodes {
-			r, err := tn.client.Get(ctx, &cachepb.GetRequest{Key: key})
+		for _, tn := range tc.Nodes {
+			r, err := tn.Client.Get(ctx, &cachepb.GetRequest{Key: key})
 			if err != nil || !r.Found || string(r.Value) != string(key) {
-				t.Fatalf("Get %s via %s = %v, %v", key, tn.name, r, err)
+				t.Fatalf("Get %s via %s = %v, %v", key, tn.Name, r, err)
 			}
 		}
 		// The key is stored on its primary.
 		p := v.Primary(ring.Slot(key)).Name
-		for _, tn := range tc.nodes {
-			if tn.name == p {
-				if _, ok, _ := tn.node.Get(key); !ok {
+		for _, tn := range tc.Nodes {
+			if tn.Name == p {
+				if _, ok, _ := tn.Node.Get(key); !ok {
 					t.Fatalf("%s missing from its primary %s", key, p)
 				}
 			}
@@ -48,30 +49,30 @@ func TestClusterForwarding(t *testing.T) {
 	}
 	// Conditions and expiry are forwarded too.
 	key := []byte("key:0")
-	other := tc.nodes[0]
+	other := tc.Nodes[0]
 	if v.IsPrimary(ring.Slot(key)) {
-		other = tc.nodes[1]
-		if other.node.View().IsPrimary(ring.Slot(key)) {
-			other = tc.nodes[2]
+		other = tc.Nodes[1]
+		if other.Node.View().IsPrimary(ring.Slot(key)) {
+			other = tc.Nodes[2]
 		}
 	}
-	if r, err := other.client.Set(ctx, &cachepb.SetRequest{Key: key, Value: []byte("x"), Condition: cachepb.Condition_CONDITION_NOT_EXISTS}); err != nil || r.Set {
+	if r, err := other.Client.Set(ctx, &cachepb.SetRequest{Key: key, Value: []byte("x"), Condition: cachepb.Condition_CONDITION_NOT_EXISTS}); err != nil || r.Set {
 		t.Fatalf("forwarded NX on an existing key = %v, %v", r, err)
 	}
-	if r, err := other.client.Expire(ctx, &cachepb.ExpireRequest{Key: key, TtlMs: 60_000}); err != nil || !r.Updated {
+	if r, err := other.Client.Expire(ctx, &cachepb.ExpireRequest{Key: key, TtlMs: 60_000}); err != nil || !r.Updated {
 		t.Fatalf("forwarded Expire = %v, %v", r, err)
 	}
-	if r, err := other.client.Expire(ctx, &cachepb.ExpireRequest{Key: key}); err != nil || !r.Updated {
+	if r, err := other.Client.Expire(ctx, &cachepb.ExpireRequest{Key: key}); err != nil || !r.Updated {
 		t.Fatalf("forwarded persist = %v, %v", r, err)
 	}
-	if r, err := other.client.Delete(ctx, &cachepb.DeleteRequest{Keys: bkeys([]string{"key:0", "key:1", "key:2", "nope"})}); err != nil || r.Deleted != 3 {
+	if r, err := other.Client.Delete(ctx, &cachepb.DeleteRequest{Keys: bkeys([]string{"key:0", "key:1", "key:2", "nope"})}); err != nil || r.Deleted != 3 {
 		t.Fatalf("Delete across owners = %v, %v", r, err)
 	}
 }
 
 // TestClusterBatch: batch calls are split by owner and answered in order.
 func TestClusterBatch(t *testing.T) {
-	tc := startCluster(t, 3, nil)
+	tc := grpctest.StartCluster(t, 3, nil)
 	ctx := ctxT(t)
 	var entries []*cachepb.Entry
 	var keys [][]byte
@@ -83,11 +84,11 @@ func TestClusterBatch(t *testing.T) {
 			keys = append(keys, []byte(fmt.Sprintf("absent:%d", i)))
 		}
 	}
-	if _, err := tc.nodes[1].client.BatchSet(ctx, &cachepb.BatchSetRequest{Entries: entries}); err != nil {
+	if _, err := tc.Nodes[1].Client.BatchSet(ctx, &cachepb.BatchSetRequest{Entries: entries}); err != nil {
 		t.Fatal(err)
 	}
-	for _, tn := range tc.nodes {
-		r, err := tn.client.BatchGet(ctx, &cachepb.BatchGetRequest{Keys: keys})
+	for _, tn := range tc.Nodes {
+		r, err := tn.Client.BatchGet(ctx, &cachepb.BatchGetRequest{Keys: keys})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,7 +99,7 @@ func TestClusterBatch(t *testing.T) {
 			want, found := strings.CutPrefix(string(k), "batch:")
 			res := r.Results[i]
 			if found != res.Found || (res.Found && string(res.Value) != want) {
-				t.Fatalf("via %s: %s = %v %q", tn.name, k, res.Found, res.Value)
+				t.Fatalf("via %s: %s = %v %q", tn.Name, k, res.Found, res.Value)
 			}
 		}
 	}
@@ -107,7 +108,7 @@ func TestClusterBatch(t *testing.T) {
 // TestClusterInvalidatePrefix: a prefix invalidation removes the matching
 // keys of every node, replica copies included, and nothing else.
 func TestClusterInvalidatePrefix(t *testing.T) {
-	tc := startCluster(t, 3, nil)
+	tc := grpctest.StartCluster(t, 3, nil)
 	ctx := ctxT(t)
 	var entries []*cachepb.Entry
 	for i := range 40 {
@@ -115,32 +116,32 @@ func TestClusterInvalidatePrefix(t *testing.T) {
 			&cachepb.Entry{Key: []byte(fmt.Sprintf("session:%d", i)), Value: []byte("s")},
 			&cachepb.Entry{Key: []byte(fmt.Sprintf("keep:%d", i)), Value: []byte("k")})
 	}
-	if _, err := tc.nodes[0].client.BatchSet(ctx, &cachepb.BatchSetRequest{Entries: entries}); err != nil {
+	if _, err := tc.Nodes[0].Client.BatchSet(ctx, &cachepb.BatchSetRequest{Entries: entries}); err != nil {
 		t.Fatal(err)
 	}
 	// Wait for the replicas, so that every node holds some of the keys.
-	checkFor(t, 10*time.Second, func() error {
-		for _, tn := range tc.nodes {
-			if st := tn.node.ClusterStats(); st.ReplicationLag > 0 {
-				return fmt.Errorf("%s replication lag %d", tn.name, st.ReplicationLag)
+	grpctest.CheckFor(t, 10*time.Second, func() error {
+		for _, tn := range tc.Nodes {
+			if st := tn.Node.ClusterStats(); st.ReplicationLag > 0 {
+				return fmt.Errorf("%s replication lag %d", tn.Name, st.ReplicationLag)
 			}
 		}
 		return nil
 	})
-	r, err := tc.nodes[2].client.Invalidate(ctx, &cachepb.InvalidateRequest{Prefix: []byte("session:")})
+	r, err := tc.Nodes[2].Client.Invalidate(ctx, &cachepb.InvalidateRequest{Prefix: []byte("session:")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r.Deleted != 40 {
 		t.Fatalf("deleted %d, want 40", r.Deleted)
 	}
-	checkFor(t, 10*time.Second, func() error {
-		for _, tn := range tc.nodes {
-			if keys := tn.node.Keys("session:*"); len(keys) > 0 {
-				return fmt.Errorf("%s still holds %d session keys", tn.name, len(keys))
+	grpctest.CheckFor(t, 10*time.Second, func() error {
+		for _, tn := range tc.Nodes {
+			if keys := tn.Node.Keys("session:*"); len(keys) > 0 {
+				return fmt.Errorf("%s still holds %d session keys", tn.Name, len(keys))
 			}
-			if keys := tn.node.Keys("keep:*"); len(keys) == 0 {
-				return fmt.Errorf("%s lost the keep keys", tn.name)
+			if keys := tn.Node.Keys("keep:*"); len(keys) == 0 {
+				return fmt.Errorf("%s lost the keep keys", tn.Name)
 			}
 		}
 		return nil

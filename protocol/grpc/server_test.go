@@ -1,4 +1,4 @@
-package grpc
+package grpc_test
 
 import (
 	"context"
@@ -17,6 +17,8 @@ import (
 	cachepb "github.com/cached/cached/cache/v1"
 	"github.com/cached/cached/node"
 	"github.com/cached/cached/node/store"
+	cachegrpc "github.com/cached/cached/protocol/grpc"
+	"github.com/cached/cached/protocol/grpc/grpctest"
 )
 
 // fakeClock is a settable clock for TTL tests.
@@ -35,8 +37,8 @@ func wantCode(t *testing.T, err error, want codes.Code) {
 func TestSingleNodeCalls(t *testing.T) {
 	clock := &fakeClock{}
 	clock.ms.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli())
-	tn := startSingle(t, func(c *node.Config) { c.Store.Now = clock.now })
-	c := tn.client
+	tn := grpctest.StartSingle(t, func(c *node.Config) { c.Store.Now = clock.now })
+	c := tn.Client
 	type step func(t *testing.T)
 	get := func(key string, found bool, val string) step {
 		return func(t *testing.T) {
@@ -124,11 +126,11 @@ func bkeys(keys []string) [][]byte {
 // TestInteropWithRESP: keys written over gRPC are read over RESP and the
 // other way round; the TTL is the same.
 func TestInteropWithRESP(t *testing.T) {
-	tn := startSingle(t, nil)
-	rc := redis.NewClient(&redis.Options{Addr: tn.resp.Addr().String()})
+	tn := grpctest.StartSingle(t, nil)
+	rc := redis.NewClient(&redis.Options{Addr: tn.RESP.Addr().String()})
 	defer rc.Close()
 	ctx := ctxT(t)
-	if _, err := tn.client.Set(ctx, &cachepb.SetRequest{Key: []byte("g"), Value: []byte("from grpc"), TtlMs: 60_000}); err != nil {
+	if _, err := tn.Client.Set(ctx, &cachepb.SetRequest{Key: []byte("g"), Value: []byte("from grpc"), TtlMs: 60_000}); err != nil {
 		t.Fatal(err)
 	}
 	if v, err := rc.Get(ctx, "g").Result(); err != nil || v != "from grpc" {
@@ -138,22 +140,22 @@ func TestInteropWithRESP(t *testing.T) {
 		t.Fatalf("PTTL = %v, %v", ttl, err)
 	}
 	rc.Set(ctx, "r", "from resp", 0)
-	r, err := tn.client.Get(ctx, &cachepb.GetRequest{Key: []byte("r")})
+	r, err := tn.Client.Get(ctx, &cachepb.GetRequest{Key: []byte("r")})
 	if err != nil || !r.Found || string(r.Value) != "from resp" {
 		t.Fatalf("gRPC Get = %v, %v", r, err)
 	}
 }
 
 func TestBatch(t *testing.T) {
-	tn := startSingle(t, nil)
+	tn := grpctest.StartSingle(t, nil)
 	ctx := ctxT(t)
-	_, err := tn.client.BatchSet(ctx, &cachepb.BatchSetRequest{Entries: []*cachepb.Entry{
+	_, err := tn.Client.BatchSet(ctx, &cachepb.BatchSetRequest{Entries: []*cachepb.Entry{
 		{Key: []byte("b1"), Value: []byte("1")}, {Key: []byte("b2"), Value: []byte("2"), TtlMs: 60_000},
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := tn.client.BatchGet(ctx, &cachepb.BatchGetRequest{Keys: bkeys([]string{"b2", "missing", "b1"})})
+	r, err := tn.Client.BatchGet(ctx, &cachepb.BatchGetRequest{Keys: bkeys([]string{"b2", "missing", "b1"})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,15 +170,15 @@ func TestBatch(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	tn := startSingle(t, func(c *node.Config) {
+	tn := grpctest.StartSingle(t, func(c *node.Config) {
 		c.Store.MaxMemory = 1 << 20
 		c.Store.Policy = store.NoEviction
 	})
-	rc := redis.NewClient(&redis.Options{Addr: tn.resp.Addr().String()})
+	rc := redis.NewClient(&redis.Options{Addr: tn.RESP.Addr().String()})
 	defer rc.Close()
 	ctx := ctxT(t)
 	rc.LPush(ctx, "list", "x")
-	c := tn.client
+	c := tn.Client
 	tests := []struct {
 		name string
 		call func() error
@@ -234,34 +236,34 @@ func TestErrors(t *testing.T) {
 }
 
 func TestDeadline(t *testing.T) {
-	tn := startSingle(t, nil)
+	tn := grpctest.StartSingle(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Nanosecond)
 	defer cancel()
 	<-ctx.Done()
-	_, err := tn.client.Set(ctx, &cachepb.SetRequest{Key: []byte("late"), Value: []byte("v")})
+	_, err := tn.Client.Set(ctx, &cachepb.SetRequest{Key: []byte("late"), Value: []byte("v")})
 	wantCode(t, err, codes.DeadlineExceeded)
-	r, err := tn.client.Get(ctxT(t), &cachepb.GetRequest{Key: []byte("late")})
+	r, err := tn.Client.Get(ctxT(t), &cachepb.GetRequest{Key: []byte("late")})
 	if err != nil || r.Found {
 		t.Fatalf("a call past its deadline wrote: %v %v", r, err)
 	}
 	// A cancelled context is Canceled.
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	cancel2()
-	_, err = tn.client.Get(ctx2, &cachepb.GetRequest{Key: []byte("x")})
+	_, err = tn.Client.Get(ctx2, &cachepb.GetRequest{Key: []byte("x")})
 	wantCode(t, err, codes.Canceled)
 }
 
 func TestHealthAndReflection(t *testing.T) {
-	tn := startSingle(t, nil)
+	tn := grpctest.StartSingle(t, nil)
 	ctx := ctxT(t)
-	hc := healthpb.NewHealthClient(tn.conn)
-	for _, svc := range []string{"", HealthService} {
+	hc := healthpb.NewHealthClient(tn.Conn)
+	for _, svc := range []string{"", cachegrpc.HealthService} {
 		r, err := hc.Check(ctx, &healthpb.HealthCheckRequest{Service: svc})
 		if err != nil || r.Status != healthpb.HealthCheckResponse_SERVING {
 			t.Fatalf("health %q = %v, %v", svc, r, err)
 		}
 	}
-	if got := listServices(t, tn.conn); !contains(got, "cache.v1.Cache") || !contains(got, "grpc.health.v1.Health") {
+	if got := listServices(t, tn.Conn); !contains(got, "cache.v1.Cache") || !contains(got, "grpc.health.v1.Health") {
 		t.Fatalf("reflection lists %v", got)
 	}
 }
@@ -269,14 +271,14 @@ func TestHealthAndReflection(t *testing.T) {
 // TestNotReady: a cluster node that has not seen min-members is not
 // serving and refuses writes with Unavailable.
 func TestNotReady(t *testing.T) {
-	tc := startCluster(t, 1, func(c *node.ClusterConfig) { c.MinMembers = 2 })
-	tn := tc.nodes[0]
+	tc := grpctest.StartCluster(t, 1, func(c *node.ClusterConfig) { c.MinMembers = 2 })
+	tn := tc.Nodes[0]
 	ctx := ctxT(t)
-	r, err := healthpb.NewHealthClient(tn.conn).Check(ctx, &healthpb.HealthCheckRequest{Service: HealthService})
+	r, err := healthpb.NewHealthClient(tn.Conn).Check(ctx, &healthpb.HealthCheckRequest{Service: cachegrpc.HealthService})
 	if err != nil || r.Status != healthpb.HealthCheckResponse_NOT_SERVING {
 		t.Fatalf("health = %v, %v; want NOT_SERVING", r, err)
 	}
-	_, err = tn.client.Set(ctx, &cachepb.SetRequest{Key: []byte("k"), Value: []byte("v")})
+	_, err = tn.Client.Set(ctx, &cachepb.SetRequest{Key: []byte("k"), Value: []byte("v")})
 	wantCode(t, err, codes.Unavailable)
 }
 
@@ -311,10 +313,10 @@ func contains(list []string, s string) bool {
 }
 
 func TestInvalidateSingle(t *testing.T) {
-	tn := startSingle(t, nil)
+	tn := grpctest.StartSingle(t, nil)
 	ctx := ctxT(t)
 	for _, k := range []string{"user:1", "user:2", "user:*x", "users", "other", "u[1]", "u[1]:a"} {
-		if _, err := tn.client.Set(ctx, &cachepb.SetRequest{Key: []byte(k), Value: []byte("v")}); err != nil {
+		if _, err := tn.Client.Set(ctx, &cachepb.SetRequest{Key: []byte(k), Value: []byte("v")}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -330,7 +332,7 @@ func TestInvalidateSingle(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := tn.client.Invalidate(ctx, tt.req)
+			r, err := tn.Client.Invalidate(ctx, tt.req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -338,7 +340,7 @@ func TestInvalidateSingle(t *testing.T) {
 				t.Fatalf("deleted %d, want %d", r.Deleted, tt.want)
 			}
 			for _, k := range tt.remain {
-				if g, _ := tn.client.Get(ctx, &cachepb.GetRequest{Key: []byte(k)}); !g.GetFound() {
+				if g, _ := tn.Client.Get(ctx, &cachepb.GetRequest{Key: []byte(k)}); !g.GetFound() {
 					t.Fatalf("%q was removed", k)
 				}
 			}
