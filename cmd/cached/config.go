@@ -29,6 +29,8 @@ type config struct {
 	// clustered is set by cluster-enabled or join; cluster is then used.
 	clustered bool
 	cluster   node.ClusterConfig
+	// adminAddr is where the admin HTTP server listens; empty: no server.
+	adminAddr string
 	// settings are the raw values by name, for CONFIG GET.
 	settings map[string]string
 }
@@ -216,6 +218,13 @@ var settings = []setting{
 		c.cluster.ReplicaAck = b
 		return err
 	}},
+	{"admin-port", "9121", "TCP port of the admin HTTP server: /healthz, /readyz, /metrics, /debug/pprof/ (0: no admin server)", func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 65535 {
+			return errors.New("must be a port number 0..65535")
+		}
+		return nil
+	}},
 	{"log-format", "text", "log format: text or json", func(c *config, v string) error {
 		switch v {
 		case "text", "json":
@@ -288,6 +297,9 @@ func loadConfig(args []string, lookupEnv func(string) (string, bool), stderr io.
 		}
 	}
 	c.resp.Addr = net.JoinHostPort(raw["bind"], raw["port"])
+	if p, _ := strconv.Atoi(raw["admin-port"]); p != 0 {
+		c.adminAddr = net.JoinHostPort(raw["bind"], raw["admin-port"])
+	}
 	if c.clustered {
 		port, _ := strconv.Atoi(raw["port"])
 		peerPort, _ := strconv.Atoi(raw["peer-port"])

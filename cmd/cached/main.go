@@ -80,6 +80,19 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	if err != nil {
 		return errors.Join(err, srv.Close(), n.Close())
 	}
+	ready := newReadiness(n)
+	var admin *adminServer
+	if cfg.adminAddr != "" {
+		if admin, err = startAdmin(cfg.adminAddr, adminHandler(newRegistry(n, srv, ready.ok), ready), logger); err != nil {
+			return errors.Join(err, grpcSrv.Close(), srv.Close(), n.Close())
+		}
+	}
+	closeAdmin := func() error {
+		if admin == nil {
+			return nil
+		}
+		return admin.Close()
+	}
 	if n.Clustered() {
 		host := cfg.node.Cluster.AdvertiseHost
 		addrs := node.Addresses{
@@ -88,20 +101,22 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 			GRPC: grpcAddr(host, grpcSrv),
 		}
 		if err := n.JoinCluster(ctx, addrs); err != nil {
-			return errors.Join(err, grpcSrv.Close(), srv.Close(), n.Close())
+			return errors.Join(err, grpcSrv.Close(), closeAdmin(), srv.Close(), n.Close())
 		}
 	}
+	ready.serving.Store(true)
 	logger.Info("cached ready", "version", version, "addr", srv.Addr().String(),
 		"maxmemory", cfg.node.Store.MaxMemory, "maxmemory_policy", cfg.node.Store.Policy.String())
 	<-ctx.Done()
 	logger.Info("shutting down")
+	ready.serving.Store(false)
 	var leaveErr error
 	if n.Clustered() {
 		leaveCtx, cancel := context.WithTimeout(context.Background(), leaveTimeout)
 		leaveErr = n.Leave(leaveCtx)
 		cancel()
 	}
-	return errors.Join(leaveErr, grpcSrv.Close(), srv.Close(), n.Close())
+	return errors.Join(leaveErr, grpcSrv.Close(), srv.Close(), n.Close(), closeAdmin())
 }
 
 // leaveTimeout bounds the hand-off of a node's slots at shutdown; keep the

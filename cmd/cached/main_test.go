@@ -29,7 +29,7 @@ func TestRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"--port", strconv.Itoa(port), "--maxmemory", "64mb", "--grpc-port", "0"}, env(), io.Discard)
+		done <- run(ctx, []string{"--port", strconv.Itoa(port), "--maxmemory", "64mb", "--grpc-port", "0", "--admin-port", "0"}, env(), io.Discard)
 	}()
 	var conn net.Conn
 	deadline := time.Now().Add(5 * time.Second)
@@ -103,7 +103,7 @@ func TestRunCluster(t *testing.T) {
 	start := func(name string, extra ...string) *proc {
 		p := &proc{port: strconv.Itoa(freePort(t)), gossip: strconv.Itoa(freePort(t)), done: make(chan error, 1)}
 		args := append([]string{"--port", p.port, "--peer-port", strconv.Itoa(freePort(t)), "--gossip-port", p.gossip,
-			"--node-name", name, "--cluster-enabled", "yes", "--replicas", "1", "--grpc-port", "0"}, extra...)
+			"--node-name", name, "--cluster-enabled", "yes", "--replicas", "1", "--grpc-port", "0", "--admin-port", "0"}, extra...)
 		var ctx context.Context
 		ctx, p.cancel = context.WithCancel(context.Background())
 		go func() { p.done <- run(ctx, args, env(), io.Discard) }()
