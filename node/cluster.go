@@ -316,10 +316,10 @@ func (n *Node) JoinCluster(ctx context.Context, addrs Addresses) error {
 		list.Shutdown()
 		return err
 	}
-	c.wg.Add(3)
+	c.wg.Add(2)
 	go c.viewLoop()
 	go c.joinLoop()
-	go c.repl.run(c)
+	c.node.pump.run()
 	c.handoff.start(c)
 	return ctx.Err()
 }
@@ -551,8 +551,9 @@ func sameAddresses(a, b *View) bool {
 // the writes that arrive meanwhile).
 func (c *cluster) track(v *View) {
 	all := v.Ring.Replicas() > 1 || v.Next != nil
+	persist := c.node.persist != nil // the log wants every change
 	for slot := range ring.SlotCount {
-		c.node.Store.TrackSlot(slot, all && v.IsPrimary(slot))
+		c.node.Store.TrackSlot(slot, persist || (all && v.IsPrimary(slot)))
 	}
 }
 

@@ -9,9 +9,11 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/cached/cached/node/peer"
 	"github.com/cached/cached/node/store"
+	"github.com/cached/cached/persistence"
 )
 
 // Config configures a Node. Start from DefaultConfig.
@@ -22,6 +24,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Cluster, when set, makes the node a member of a cluster.
 	Cluster *ClusterConfig
+	// Persistence, when set, keeps the data in a directory for warm
+	// restarts (Start loads it).
+	Persistence *PersistenceConfig
 }
 
 // DefaultConfig returns a single-node configuration with no memory limit.
@@ -39,6 +44,11 @@ func (c Config) Validate() error {
 			return err
 		}
 	}
+	if c.Persistence != nil {
+		if err := c.Persistence.Validate(); err != nil {
+			return err
+		}
+	}
 	return c.Store.Validate()
 }
 
@@ -46,9 +56,15 @@ func (c Config) Validate() error {
 // methods are the node's data API.
 type Node struct {
 	*store.Store
-	logger    *slog.Logger
-	cluster   *cluster // nil on a single node
-	closeOnce sync.Once
+	logger     *slog.Logger
+	cluster    *cluster // nil on a single node
+	pump       pump
+	persist    *persistence.Persister // nil without persistence
+	persistCfg PersistenceConfig
+	logChanges bool // append changes to the log (appendonly)
+	saving     saver
+	started    time.Time
+	closeOnce  sync.Once
 }
 
 // New returns a node for cfg. It starts nothing until Start.
@@ -61,7 +77,17 @@ func New(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{Store: st, logger: cfg.Logger}
+	n := &Node{Store: st, logger: cfg.Logger, started: time.Now()}
+	n.pump = pump{node: n, stop: make(chan struct{})}
+	if pc := cfg.Persistence; pc != nil {
+		c := pc.Config
+		c.Logger = cfg.Logger
+		if n.persist, err = persistence.Open(c); err != nil {
+			return nil, err
+		}
+		n.saving = saver{rules: pc.Save, stop: make(chan struct{})}
+		n.persistCfg = *pc
+	}
 	if cfg.Cluster != nil {
 		pcfg := cfg.Cluster.Peer
 		pcfg.Logger = cfg.Logger
@@ -75,8 +101,14 @@ func New(cfg Config) (*Node, error) {
 	return n, nil
 }
 
-// Start starts the node's background work (active expiry).
+// Start loads the persisted data, if any, and starts the node's
+// background work (active expiry, the change pump, snapshots).
 func (n *Node) Start(ctx context.Context) error {
+	if n.persist != nil {
+		if err := n.load(); err != nil {
+			return err
+		}
+	}
 	n.Store.Start()
 	return ctx.Err()
 }
@@ -86,8 +118,15 @@ func (n *Node) Start(ctx context.Context) error {
 func (n *Node) Close() error {
 	var err error
 	n.closeOnce.Do(func() {
+		if n.persist != nil {
+			n.saving.close()
+		}
+		n.pump.close() // the last changes go to the log and the replicas
 		if c := n.cluster; c != nil {
 			err = c.close()
+		}
+		if n.persist != nil {
+			err = errors.Join(err, n.persist.Close())
 		}
 		err = errors.Join(err, n.Store.Close())
 	})

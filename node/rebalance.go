@@ -233,7 +233,7 @@ var ErrStopped = errors.New("node stopping")
 // been sent to the replicas.
 func (c *cluster) awaitReplicated(seq uint64, timeout time.Duration) {
 	deadline := time.Now().Add(timeout)
-	for c.repl.acked.Load() < seq && time.Now().Before(deadline) {
+	for !c.node.pump.passed(seq) && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -38,58 +38,25 @@ const (
 const maxApplyBatch = 4 << 20
 
 // replicator sends the changes of the slots this node is primary for to
-// their other owners: asynchronously, coalescing repeated writes of a key
-// into one record of its newest state.
+// their other owners (see pump): asynchronously, coalescing repeated writes
+// of a key into one record of its newest state.
 type replicator struct {
-	acked  atomic.Uint64 // sequence number of the last change sent (or given up on)
-	failed atomic.Uint64 // sequence number of the last change some replica missed
-	sent   atomic.Int64  // records sent
-	errors atomic.Int64  // failed batches
-
-	mu      sync.Mutex // guards waiters
-	waiters []ackWaiter
+	sent   atomic.Int64 // records sent
+	errors atomic.Int64 // failed batches
 }
 
-// ackWaiter is a write waiting for its replicas (ReplicaAck).
-type ackWaiter struct {
-	seq  uint64
-	done func(ok bool)
-}
-
-// run is the replication loop: take the store's pending changes, encode
-// each changed key's newest state once, send one batch per replica.
-func (r *replicator) run(c *cluster) {
-	defer c.wg.Done()
-	st := c.node.Store
-	var changes []store.Change
-	var rec []byte
-	var targets []Member
-	for {
-		select {
-		case <-c.stop:
-			r.release(^uint64(0), false)
-			return
-		case <-st.ChangeSignal():
-		}
-		var seq uint64
-		changes, seq = st.TakeChanges(changes[:0])
-		if len(changes) == 0 {
-			r.finish(seq, true)
-			continue
-		}
-		v := c.view.Load()
-		batches := map[string][]byte{}
-		for _, ch := range changes {
-			rec = st.AppendChange(rec[:0], ch) // the key's state, a delete, or a slot flush
-			targets = v.targets(ch.Slot, targets[:0])
-			for _, m := range targets {
-				batches[m.Peer] = append(batches[m.Peer], rec...)
-			}
-		}
-		ok := r.send(c, batches)
-		r.sent.Add(int64(len(changes)))
-		r.finish(seq, ok)
+// batch adds rec, a change of slot, to the batches of the members that
+// must get it under view v: the slot's other owners when this node is its
+// primary, and its future owners while handing off.
+func (r *replicator) batch(v *View, slot int, rec []byte, batches map[string][]byte, targets []Member) []Member {
+	if v.Ring.Primary(slot) != v.Self.Name {
+		return targets // a change received as a replica goes no further
 	}
+	targets = v.targets(slot, targets[:0])
+	for _, m := range targets {
+		batches[m.Peer] = append(batches[m.Peer], rec...)
+	}
+	return targets
 }
 
 // send delivers each peer's batch, in parallel, and reports whether every
@@ -144,60 +111,5 @@ func recordsPrefix(recs []byte, limit int) int {
 	return n
 }
 
-// finish records that the changes up to seq went out, and wakes the writes
-// waiting for them.
-func (r *replicator) finish(seq uint64, ok bool) {
-	if !ok {
-		r.failed.Store(seq)
-	}
-	if seq > r.acked.Load() {
-		r.acked.Store(seq)
-	}
-	r.release(seq, ok)
-}
-
-// release calls the waiters for changes up to seq.
-func (r *replicator) release(seq uint64, ok bool) {
-	r.mu.Lock()
-	var due []ackWaiter
-	kept := r.waiters[:0]
-	for _, w := range r.waiters {
-		if w.seq <= seq {
-			due = append(due, w)
-		} else {
-			kept = append(kept, w)
-		}
-	}
-	r.waiters = kept
-	r.mu.Unlock()
-	for _, w := range due {
-		w.done(ok)
-	}
-}
-
-// AwaitReplication calls done once the node's changes up to now have been
-// sent to their replicas: ok is false if some replica did not take them
-// (or the node stopped). It calls done at once on a single node, and
-// reports whether it did so.
-func (n *Node) AwaitReplication(done func(ok bool)) (immediate bool) {
-	c := n.cluster
-	if c == nil || !c.cfg.ReplicaAck {
-		return true
-	}
-	seq := n.Store.ChangeSeq()
-	r := &c.repl
-	if r.acked.Load() >= seq {
-		return true
-	}
-	r.mu.Lock()
-	if r.acked.Load() >= seq {
-		r.mu.Unlock()
-		return true
-	}
-	r.waiters = append(r.waiters, ackWaiter{seq: seq, done: done})
-	r.mu.Unlock()
-	return false
-}
-
-// ErrNoReplicas is the reply to a ReplicaAck write that a replica missed.
+// ErrNoReplicas is the error for a ReplicaAck write that a replica missed.
 var ErrNoReplicas = errors.New("not enough good replicas to write")

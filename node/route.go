@@ -24,10 +24,6 @@ func (n *Node) View() *View {
 // node; once MinMembers members have been seen in a cluster.
 func (n *Node) Ready() bool { return n.cluster == nil || n.cluster.ready.Load() }
 
-// ReplicaAck reports whether writes are answered only once their replicas
-// have them.
-func (n *Node) ReplicaAck() bool { return n.cluster != nil && n.cluster.cfg.ReplicaAck }
-
 // Peers returns the links to the other members (nil on a single node).
 func (n *Node) Peers() *peer.Pool {
 	if n.cluster == nil {
@@ -141,8 +137,8 @@ func (n *Node) ClusterStats() ClusterStats {
 	if !v.Leaving {
 		s.SlotsPrimary, s.SlotsReplica = len(primary), len(replica)
 	}
-	if seq, acked := n.Store.ChangeSeq(), c.repl.acked.Load(); seq > acked {
-		s.ReplicationLag = seq - acked
+	if seq, done := n.Store.ChangeSeq(), n.pump.done.Load(); seq > done {
+		s.ReplicationLag = seq - done
 	}
 	c.importing.mu.RLock()
 	s.SlotsImporting = len(c.importing.slots)
@@ -209,7 +205,7 @@ func (c *cluster) awaitHandOff(ctx context.Context) error {
 		}
 	}
 	seq := c.node.Store.ChangeSeq()
-	for c.repl.acked.Load() < seq {
+	for !c.node.pump.passed(seq) {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

@@ -17,6 +17,7 @@ import (
 
 	"github.com/cached/cached/node"
 	"github.com/cached/cached/node/store"
+	"github.com/cached/cached/persistence"
 	"github.com/cached/cached/protocol/resp"
 )
 
@@ -26,6 +27,8 @@ type config struct {
 	resp     resp.Config
 	logLevel slog.Level
 	logJSON  bool
+	// persist is used when dir is set.
+	persist node.PersistenceConfig
 	// clustered is set by cluster-enabled or join; cluster is then used.
 	clustered bool
 	cluster   node.ClusterConfig
@@ -225,6 +228,44 @@ var settings = []setting{
 		}
 		return nil
 	}},
+	{"dir", "", "data directory for persistence (empty: an in-memory cache, nothing saved)", func(c *config, v string) error {
+		c.persist.Dir = v
+		return nil
+	}},
+	{"appendonly", "yes", "with dir: log every write for warm restarts (yes/no); no keeps only the snapshots", func(c *config, v string) error {
+		b, err := parseYesNo(v)
+		c.persist.Log = b
+		return err
+	}},
+	{"appendfsync", "everysec", "when the log reaches the disk: always (before each reply), everysec, no (the OS decides)", func(c *config, v string) error {
+		f, err := persistence.ParseFsync(v)
+		c.persist.Fsync = f
+		return err
+	}},
+	{"save", "3600 1 300 100 60 10000", "snapshot rules as redis.conf: pairs of <seconds> <changes>; empty: only SAVE/BGSAVE/BGREWRITEAOF", func(c *config, v string) error {
+		f := strings.Fields(v)
+		if len(f)%2 != 0 {
+			return errors.New("want pairs of <seconds> <changes>")
+		}
+		c.persist.Save = nil
+		for i := 0; i < len(f); i += 2 {
+			secs, err1 := strconv.Atoi(f[i])
+			changes, err2 := strconv.Atoi(f[i+1])
+			if err1 != nil || err2 != nil || secs < 1 || changes < 0 {
+				return fmt.Errorf("%q %q: want positive seconds and non-negative changes", f[i], f[i+1])
+			}
+			c.persist.Save = append(c.persist.Save, node.SaveRule{Seconds: secs, Changes: changes})
+		}
+		return nil
+	}},
+	{"aof-load-corrupt", "fail", "a damaged record in the middle of the log at start-up: fail (stop with the file and offset) or skip (drop the rest of that file, with a warning)", func(c *config, v string) error {
+		switch v {
+		case "fail", "skip":
+			c.persist.SkipCorrupt = v == "skip"
+			return nil
+		}
+		return errors.New("must be fail or skip")
+	}},
 	{"log-format", "text", "log format: text or json", func(c *config, v string) error {
 		switch v {
 		case "text", "json":
@@ -290,13 +331,18 @@ func loadConfig(args []string, lookupEnv func(string) (string, bool), stderr io.
 		}
 	})
 
-	c := &config{node: node.DefaultConfig(), resp: resp.DefaultConfig(), cluster: node.DefaultClusterConfig(), settings: raw}
+	c := &config{node: node.DefaultConfig(), resp: resp.DefaultConfig(), cluster: node.DefaultClusterConfig(), settings: raw,
+		persist: node.PersistenceConfig{Config: persistence.DefaultConfig()}}
 	for _, s := range settings {
 		if err := s.apply(c, raw[s.name]); err != nil {
 			return nil, fmt.Errorf("invalid %s %q (from %s): %v", s.name, raw[s.name], source[s.name], err)
 		}
 	}
 	c.resp.Addr = net.JoinHostPort(raw["bind"], raw["port"])
+	if c.persist.Dir != "" {
+		pc := c.persist
+		c.node.Persistence = &pc
+	}
 	if p, _ := strconv.Atoi(raw["admin-port"]); p != 0 {
 		c.adminAddr = net.JoinHostPort(raw["bind"], raw["admin-port"])
 	}

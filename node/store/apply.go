@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"hash/maphash"
+
+	"github.com/cached/cached/ring"
 )
 
 // Apply decodes the record at the start of rec (see DecodeRecord) and
@@ -24,10 +26,10 @@ import (
 // (Clock.Update), so the next local write of the key wins over it. Like a
 // local write, an applied record makes WATCHes of its slot fail, and the
 // memory accounting follows it; but Apply never evicts (the caller reserves
-// memory first, Store.Reserve), and it records no change, even on a tracked
-// slot: a node applying records to a slot it is primary for (a slot handed
-// to it, say) must get them to its replicas itself, by streaming the slot
-// (AppendSlot).
+// memory first, Store.Reserve). On a tracked slot an applied record is
+// recorded as a change (TakeChanges), like a local write: a primary passes
+// on to its replicas what was handed to it, and the persistence log keeps
+// what a replica received.
 //
 // Nothing remembers deleted keys, so a delete record that finds no entry
 // leaves no trace and an older value record applied after it is stored.
@@ -101,6 +103,9 @@ func (s *Store) apply(r *Record) (bool, error) {
 	default:
 		return false, nil
 	}
+	if slot := uint16(ring.Slot(r.Key)); s.changes.tracked(slot) {
+		s.recordLocked(sh, string(r.Key), slot)
+	}
 	return true, nil
 }
 
@@ -119,6 +124,9 @@ func (s *Store) applyFlush(slot int, version uint64) bool {
 	}
 	sh.groups[i].shrink(s.seed)
 	s.versions[slot]++
+	if removed && s.changes.tracked(uint16(slot)) {
+		s.recordFlushLocked(sh, uint16(slot), version)
+	}
 	return removed
 }
 

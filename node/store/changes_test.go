@@ -124,7 +124,13 @@ func TestChangesRecorded(t *testing.T) {
 			if _, ok, err := s.Apply(rec); !ok || err != nil {
 				t.Fatalf("Apply = %v, %v", ok, err)
 			}
-		}, nil, false, false},
+		}, []string{"k"}, false, false},
+		{"Apply of an older version", func(t *testing.T, s *Store, _ *fakeClock) { set(t, s, "k", "v") },
+			func(t *testing.T, s *Store, _ *fakeClock) {
+				if _, ok, err := s.Apply(appendStringRecord(nil, "k", "old", 1, 0)); ok || err != nil {
+					t.Fatalf("Apply = %v, %v", ok, err)
+				}
+			}, nil, false, false},
 		{"FLUSHALL", func(t *testing.T, s *Store, _ *fakeClock) { set(t, s, "k", "v") },
 			func(t *testing.T, s *Store, _ *fakeClock) { s.Flush() }, nil, true, false},
 		{"FLUSHALL then SET", func(t *testing.T, s *Store, _ *fakeClock) { set(t, s, "k", "v") },

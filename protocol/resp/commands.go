@@ -218,11 +218,11 @@ func (c *Client) execute(args [][]byte) {
 		return
 	}
 	c.lastCmd.Store(cmd)
-	if c.srv.replicaAck && cmd.flags&flagWrite != 0 && !c.execing {
+	if c.srv.waitWrites && cmd.flags&flagWrite != 0 && !c.execing {
 		start := len(c.out)
 		cmd.handler(c, args)
 		if !c.blocked.Load() {
-			c.holdForReplicas(start)
+			c.holdWrite(start)
 		}
 		return
 	}

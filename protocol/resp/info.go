@@ -165,11 +165,33 @@ func (s *Server) writeInfo(b *strings.Builder, section string) {
 			line("mem_fragmentation_ratio", float64(m.rss)/float64(st.UsedMemory))
 		}
 	case "persistence":
+		ps := s.node.PersistenceStats()
+		flag := func(b bool) int {
+			if b {
+				return 1
+			}
+			return 0
+		}
+		status := func(err error) string {
+			if err != nil {
+				return "err"
+			}
+			return "ok"
+		}
 		line("loading", 0)
-		line("rdb_changes_since_last_save", 0)
-		line("rdb_bgsave_in_progress", 0)
-		line("aof_enabled", 0)
-		line("aof_rewrite_in_progress", 0)
+		line("rdb_changes_since_last_save", ps.ChangesSinceSave)
+		line("rdb_bgsave_in_progress", flag(ps.Saving))
+		line("rdb_last_save_time", s.node.LastSave().Unix())
+		line("rdb_last_bgsave_status", status(ps.LastSaveErr))
+		line("aof_enabled", flag(ps.Enabled))
+		line("aof_rewrite_in_progress", flag(ps.Saving))
+		line("aof_last_bgrewrite_status", status(ps.LastSaveErr))
+		line("aof_last_write_status", status(ps.LastWriteErr))
+		if ps.Enabled {
+			line("aof_fsync", ps.Fsync.String())
+			line("aof_current_size", ps.LogSize)
+			line("aof_buffer_length", ps.Buffered)
+		}
 	case "stats":
 		st := s.node.Stats()
 		line("total_connections_received", s.connsReceived.Load())

@@ -349,31 +349,37 @@ func (c *Client) suspend() {
 	c.blocked.Store(true)
 }
 
-// holdForReplicas delays the reply of a write, written to c.out from
-// start, until the node's replicas have the write (replica-ack); a write
-// some replica missed is answered NOREPLICAS instead.
-func (c *Client) holdForReplicas(start int) {
-	const msgNoReplicas = "NOREPLICAS Not enough good replicas to write."
+// holdWrite delays the reply of a write, written to c.out from start,
+// until the node's replicas have it (replica-ack) and it is synced to the
+// log (appendfsync always); a write that did not make it is answered with
+// an error instead: NOREPLICAS, or MISCONF for the log.
+func (c *Client) holdWrite(start int) {
+	failed := func(err error) string {
+		if errors.Is(err, node.ErrNoReplicas) {
+			return "NOREPLICAS Not enough good replicas to write."
+		}
+		return "MISCONF Errors writing to the append only file: " + err.Error()
+	}
 	if c.lp == nil {
-		ch := make(chan bool, 1)
-		if c.srv.node.AwaitReplication(func(ok bool) { ch <- ok }) {
+		ch := make(chan error, 1)
+		if c.srv.node.AwaitWrites(func(err error) { ch <- err }) {
 			return
 		}
 		c.execLock.RUnlock()
-		ok := <-ch
+		err := <-ch
 		c.execLock.RLock()
-		if !ok {
+		if err != nil {
 			c.out = c.out[:start]
-			c.errorReply(msgNoReplicas)
+			c.errorReply(failed(err))
 		}
 		return
 	}
 	reply := bytes.Clone(c.out[start:])
 	c.out = c.out[:start]
 	c.suspend()
-	immediate := c.srv.node.AwaitReplication(func(ok bool) {
-		if !ok {
-			reply = append(reply[:0], "-"+msgNoReplicas+"\r\n"...)
+	immediate := c.srv.node.AwaitWrites(func(err error) {
+		if err != nil {
+			reply = append(reply[:0], "-"+failed(err)+"\r\n"...)
 		}
 		c.answer(reply)
 	})

@@ -102,7 +102,7 @@ type Server struct {
 	peerAddr    string
 	peerLn      net.Listener
 	clustered   bool // the node is a cluster member: route keyed commands
-	replicaAck  bool // writes wait for their replicas
+	waitWrites  bool // writes wait for their replicas or the log (node.WaitsForWrites)
 	eventLoops  bool
 	ioThreads   int
 	ln          net.Listener
@@ -144,7 +144,7 @@ func New(cfg Config, n *node.Node) (*Server, error) {
 		addr:        cfg.Addr,
 		peerAddr:    cfg.PeerAddr,
 		clustered:   n.Clustered(),
-		replicaAck:  n.ReplicaAck(),
+		waitWrites:  n.WaitsForWrites(),
 		eventLoops:  cfg.EventLoops,
 		ioThreads:   cfg.IOThreads,
 		clients:     make(map[int64]*Client),

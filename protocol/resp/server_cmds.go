@@ -2,6 +2,7 @@ package resp
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,6 +23,10 @@ func serverCommands() []*command {
 		{name: "dbsize", arity: 1, flags: flagReadonly | flagFast, group: g, since: "1.0.0", summary: "Returns the number of keys in the database.", handler: cmdDBSize},
 		{name: "flushall", arity: -1, flags: flagWrite, group: g, since: "1.0.0", summary: "Removes all keys from all databases.", handler: cmdFlush},
 		{name: "flushdb", arity: -1, flags: flagWrite, group: g, since: "1.0.0", summary: "Remove all keys from the current database.", handler: cmdFlush},
+		{name: "save", arity: 1, flags: flagAdmin | flagNoScript, group: g, since: "1.0.0", summary: "Synchronously saves the database(s) to disk.", handler: cmdSave},
+		{name: "bgsave", arity: -1, flags: flagAdmin | flagNoScript, group: g, since: "1.0.0", summary: "Asynchronously saves the database(s) to disk.", handler: cmdBgSave},
+		{name: "bgrewriteaof", arity: 1, flags: flagAdmin | flagNoScript, group: g, since: "1.0.0", summary: "Asynchronously rewrites the append-only file to disk.", handler: cmdBgRewriteAOF},
+		{name: "lastsave", arity: 1, flags: flagLoading | flagStale | flagFast, group: g, since: "1.0.0", summary: "Returns the Unix timestamp of the last successful save to disk.", handler: cmdLastSave},
 		{name: "time", arity: 1, flags: flagLoading | flagStale | flagFast, group: g, since: "2.6.0", summary: "Returns the server time.", handler: cmdTime},
 		{name: "command", arity: -1, flags: flagLoading | flagStale, group: g, since: "2.8.13", summary: "Returns detailed information about all commands.", handler: cmdCommand, subs: sub(
 			&command{name: "command|count", arity: 2, flags: flagLoading | flagStale, group: g, since: "2.8.13", summary: "Returns a count of commands.", handler: cmdCommandCount},
@@ -88,6 +93,53 @@ func cmdFlush(c *Client, args [][]byte) {
 	c.srv.node.Flush()
 	c.srv.node.Broadcast([][]byte{[]byte(node.CmdFlush)})
 	c.ok()
+}
+
+// Persistence: a snapshot plus a new log is both Redis's RDB save and its
+// AOF rewrite, so SAVE, BGSAVE and BGREWRITEAOF all write one.
+
+func cmdSave(c *Client, _ [][]byte) {
+	if err := c.srv.node.Save(); err != nil {
+		c.persistErr(err)
+		return
+	}
+	c.ok()
+}
+
+func cmdBgSave(c *Client, args [][]byte) {
+	if len(args) > 2 || (len(args) == 2 && !is(args[1], "schedule")) {
+		c.errorReply(msgSyntax)
+		return
+	}
+	if err := c.srv.node.BackgroundSave(); err != nil {
+		c.persistErr(err)
+		return
+	}
+	c.simple("Background saving started")
+}
+
+func cmdBgRewriteAOF(c *Client, _ [][]byte) {
+	if err := c.srv.node.BackgroundSave(); err != nil {
+		c.persistErr(err)
+		return
+	}
+	c.simple("Background append only file rewriting started")
+}
+
+func cmdLastSave(c *Client, _ [][]byte) {
+	c.integer(c.srv.node.LastSave().Unix())
+}
+
+// persistErr answers a failed save.
+func (c *Client) persistErr(err error) {
+	switch {
+	case errors.Is(err, node.ErrSaveInProgress):
+		c.errorReply("ERR Background save already in progress")
+	case errors.Is(err, node.ErrNoPersistence):
+		c.errorReply("ERR persistence is off: start cached with --dir to save")
+	default:
+		c.errorReply("ERR " + err.Error())
+	}
 }
 
 func cmdTime(c *Client, _ [][]byte) {
