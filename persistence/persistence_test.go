@@ -348,3 +348,42 @@ func FuzzLoadLog(f *testing.F) {
 		}
 	})
 }
+
+// TestFullDisk writes to a device that is always full: Flush fails with
+// the error, keeps the records, leaves no torn record, and a later Flush
+// to a healthy file writes them.
+func TestFullDisk(t *testing.T) {
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skip("no /dev/full on this system")
+	}
+	cfg := testConfig(t, t.TempDir())
+	cfg.Fsync = FsyncAlways
+	p, _, _ := open(t, cfg)
+	healthy := p.file
+	p.mu.Lock()
+	p.file = full
+	p.mu.Unlock()
+	p.Append(rec(1, "k=v"))
+	if err := p.Flush(); err == nil || !strings.Contains(err.Error(), "no space") {
+		t.Fatalf("Flush to a full disk: %v", err)
+	}
+	if st := p.Stats(); st.LastWriteErr == nil || st.Buffered == 0 {
+		t.Fatalf("after a failed write: %+v", st)
+	}
+	p.mu.Lock()
+	p.file = healthy
+	p.mu.Unlock()
+	full.Close()
+	if err := p.Flush(); err != nil {
+		t.Fatalf("Flush after the disk recovered: %v", err)
+	}
+	if st := p.Stats(); st.LastWriteErr != nil || st.Buffered != 0 {
+		t.Fatalf("after recovery: %+v", st)
+	}
+	p.Close()
+	_, m, _ := open(t, cfg)
+	if m.data["k"] != "v" {
+		t.Fatalf("the record written after recovery is missing: %v", m.data)
+	}
+}
