@@ -197,8 +197,10 @@ func TestNodeLoss(t *testing.T) {
 		t.Fatal(err)
 	}
 	tc.WaitSettled(t)
+	start := time.Now()
 	tc.Nodes[2].Stop()
 	tc.WaitMembers(t, 2)
+	t.Logf("gossip marked the node dead after %v", time.Since(start))
 	check := func() {
 		t.Helper()
 		for _, k := range keys {
@@ -220,17 +222,23 @@ func TestNodeLoss(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	start = time.Now()
 	check()
-	// Recovery: a node joins again (new addresses, same name); its slots
+	t.Logf("calls after the loss took %v", time.Since(start))
+	// Recovery: a replacement node joins; its slots
 	// move to it and the client follows.
 	cc := node.DefaultClusterConfig()
-	cc.NodeName, cc.GossipAddr, cc.Profile = "node3", "127.0.0.1:0", "local"
+	cc.NodeName, cc.GossipAddr, cc.Profile = "node4", "127.0.0.1:0", "local"
 	cc.JoinRetry, cc.Settle, cc.Join = 100*time.Millisecond, 50*time.Millisecond, []string{tc.Nodes[0].Node.Gossip()}
-	back := grpctest.Start(t, "node3", node.DefaultConfig(), &cc)
+	back := grpctest.Start(t, "node4", node.DefaultConfig(), &cc)
 	tc.Nodes = append(tc.Nodes, back)
+	start = time.Now()
 	tc.WaitMembers(t, 3)
 	tc.WaitSettled(t)
+	t.Logf("rejoin settled after %v", time.Since(start))
+	start = time.Now()
 	check()
+	t.Logf("calls after the rejoin took %v", time.Since(start))
 }
 
 // TestGetOrLoadSingleFlight: concurrent misses for one key load once.
