@@ -31,6 +31,16 @@ const (
 	// CmdKeyCount returns the number of keys in the slots the receiver is
 	// primary for.
 	CmdKeyCount = "CACHED.KEYCOUNT"
+	// CmdTrackRead asks the receiver, a key's owner, to tell the sending
+	// node (named in the first argument) when the keys that follow change:
+	// one of its clients tracks them (CLIENT TRACKING).
+	CmdTrackRead = "CACHED.TRACKREAD"
+	// CmdInvalidate tells the receiver that the keys changed, for its
+	// tracking clients.
+	CmdInvalidate = "CACHED.INVALIDATE"
+	// CmdBcast registers the sending node (name, peer address) for every
+	// change of keys under the prefixes that follow (CLIENT TRACKING BCAST).
+	CmdBcast = "CACHED.BCAST"
 )
 
 // maxApplyBatch bounds one CACHED.APPLY command, so a big change set goes

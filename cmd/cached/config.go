@@ -370,7 +370,18 @@ func loadConfig(args []string, lookupEnv func(string) (string, bool), stderr io.
 			return nil, err
 		}
 	}
-	c.resp.Settings = map[string]string{"bind": raw["bind"], "port": raw["port"]}
+	// CONFIG GET reports the settings it does not own as they were given.
+	c.resp.Settings = map[string]string{}
+	for _, name := range []string{"bind", "port", "dir", "save", "appendfsync", "cluster-enabled", "replicas", "min-members", "replica-ack", "node-name"} {
+		c.resp.Settings[name] = raw[name]
+	}
+	c.resp.Settings["appendonly"] = "no"
+	if c.persist.Dir != "" && c.persist.Log {
+		c.resp.Settings["appendonly"] = "yes"
+	}
+	if c.clustered {
+		c.resp.Settings["cluster-enabled"] = "yes"
+	}
 	if *file != "" {
 		c.resp.Settings["config-file"] = *file
 	}

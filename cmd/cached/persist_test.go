@@ -136,6 +136,12 @@ func TestPersistenceRoundTrip(t *testing.T) {
 	if info, _ := c.Info(ctx, "persistence").Result(); !strings.Contains(info, "aof_enabled:1") {
 		t.Errorf("INFO persistence: %s", info)
 	}
+	if got, _ := c.ConfigGet(ctx, "dir").Result(); got["dir"] != dir {
+		t.Errorf("CONFIG GET dir = %v, want %s", got, dir)
+	}
+	if got, _ := c.ConfigGet(ctx, "appendonly").Result(); got["appendonly"] != "yes" {
+		t.Errorf("CONFIG GET appendonly = %v", got)
+	}
 }
 
 // TestKill9 kills the process with SIGKILL in the middle of a write load

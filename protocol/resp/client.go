@@ -65,6 +65,9 @@ type Client struct {
 	fetched       bool     // running a replay whose keys were fetched
 	suspended     bool     // the last command parked (see suspend); loop-owned
 	wokenAt       bool     // a parked command was woken: look for a replay
+	holdWrites    bool     // c.out holds a write's reply: see holdOutput
+
+	track trackState // CLIENT TRACKING (see tracking.go); owned by the client's loop
 
 	remoteMu     sync.Mutex         // guards remoteCancel
 	remoteCancel context.CancelFunc // stops a blocking command forwarded to another node

@@ -300,7 +300,14 @@ func peerCommands() map[string]*command {
 		{name: strings.ToLower(node.CmdDump), arity: 2, flags: f, handler: cmdPeerDump},
 		{name: strings.ToLower(node.CmdAsking), arity: 1, flags: f, handler: func(c *Client, _ [][]byte) { c.asking = true; c.ok() }},
 		{name: strings.ToLower(node.CmdPublish), arity: 3, flags: f, handler: cmdPeerPublish},
-		{name: strings.ToLower(node.CmdFlush), arity: 1, flags: f, handler: func(c *Client, _ [][]byte) { c.srv.node.Flush(); c.ok() }},
+		{name: strings.ToLower(node.CmdFlush), arity: 1, flags: f, handler: func(c *Client, _ [][]byte) {
+			c.srv.node.Flush()
+			c.srv.invalidate(nil, nil, localClients)
+			c.ok()
+		}},
+		{name: strings.ToLower(node.CmdTrackRead), arity: -3, flags: f, handler: cmdPeerTrackRead},
+		{name: strings.ToLower(node.CmdInvalidate), arity: -2, flags: f, handler: cmdPeerInvalidate},
+		{name: strings.ToLower(node.CmdBcast), arity: -4, flags: f, handler: cmdPeerBcast},
 		{name: strings.ToLower(node.CmdKeyCount), arity: 1, flags: f, handler: func(c *Client, _ [][]byte) { c.integer(int64(c.srv.node.PrimaryKeyCount())) }},
 	}
 	m := make(map[string]*command, len(cmds))
@@ -316,6 +323,7 @@ func cmdPeerApply(c *Client, args [][]byte) {
 		c.errorReply("ERR " + err.Error())
 		return
 	}
+	c.srv.invalidateRecords(args[1])
 	c.integer(int64(n))
 }
 

@@ -218,15 +218,16 @@ func (c *Client) execute(args [][]byte) {
 		return
 	}
 	c.lastCmd.Store(cmd)
-	if c.srv.waitWrites && cmd.flags&flagWrite != 0 && !c.execing {
-		start := len(c.out)
-		cmd.handler(c, args)
-		if !c.blocked.Load() {
-			c.holdWrite(start)
-		}
-		return
-	}
 	cmd.handler(c, args)
+	if c.srv.tracking.active.Load() && cmd.flags&flagWrite != 0 {
+		c.invalidateWritten(cmd, args)
+	}
+	if c.track.on {
+		c.afterCommand(cmd, args, "")
+	}
+	if c.srv.waitWrites && cmd.flags&flagWrite != 0 {
+		c.holdWrites = true // see holdOutput
+	}
 }
 
 // unknownCommand returns Redis 7's error for an unknown command: the name

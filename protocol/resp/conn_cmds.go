@@ -27,6 +27,10 @@ func connectionCommands() []*command {
 			&command{name: "client|list", arity: -2, flags: flagAdmin | flagNoScript | flagLoading | flagStale, group: g, since: "2.4.0", summary: "Lists open connections.", handler: cmdClientList},
 			&command{name: "client|kill", arity: -3, flags: flagAdmin | flagNoScript | flagLoading | flagStale, group: g, since: "2.4.0", summary: "Terminates open connections.", handler: cmdClientKill},
 			&command{name: "client|no-evict", arity: 3, flags: flagAdmin | flagNoScript | flagLoading | flagStale, group: g, since: "7.0.0", summary: "Sets the client eviction mode of the connection.", handler: cmdClientNoEvict},
+			&command{name: "client|tracking", arity: -3, flags: flagNoScript | flagLoading | flagStale, group: g, since: "6.0.0", summary: "Controls server-assisted client-side caching for the connection.", handler: cmdClientTracking},
+			&command{name: "client|caching", arity: 3, flags: flagNoScript | flagLoading | flagStale, group: g, since: "6.0.0", summary: "Instructs the server whether to track the keys in the next request.", handler: cmdClientCaching},
+			&command{name: "client|getredir", arity: 2, flags: flagNoScript | flagLoading | flagStale, group: g, since: "6.0.0", summary: "Returns the client ID to which the connection's tracking notifications are redirected.", handler: cmdClientGetRedir},
+			&command{name: "client|trackinginfo", arity: 2, flags: flagNoScript | flagLoading | flagStale, group: g, since: "6.2.0", summary: "Returns information about server-assisted client-side caching for the connection.", handler: cmdClientTrackingInfo},
 			&command{name: "client|help", arity: 2, flags: flagLoading | flagStale, group: g, since: "5.0.0", summary: "Returns helpful text about the different subcommands.", handler: cmdClientHelp},
 		)},
 	}
@@ -183,6 +187,8 @@ func cmdQuit(c *Client, _ [][]byte) {
 func cmdReset(c *Client, _ [][]byte) {
 	c.tx = txState{}
 	c.srv.pubsub.removeAll(c)
+	c.srv.untrack(c)
+	c.track = trackState{}
 	c.proto.Store(2)
 	c.authed = *c.srv.requirePass.Load() == ""
 	c.mu.Lock()

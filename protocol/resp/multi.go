@@ -122,7 +122,6 @@ func cmdExec(c *Client, _ [][]byte) {
 	if c.srv.clustered && !c.peer && c.execRemote(tx) {
 		return
 	}
-	start := len(c.out)
 	c.srv.exclusive(c, func() {
 		for _, w := range tx.watches {
 			if c.srv.node.Changed(w.key, w.version, w.deadline) {
@@ -137,9 +136,7 @@ func cmdExec(c *Client, _ [][]byte) {
 		}
 		c.execing = false
 	})
-	if c.srv.waitWrites {
-		c.holdWrite(start)
-	}
+
 }
 
 // execRemote sends a transaction whose keys live on another node to that

@@ -281,6 +281,9 @@ func (lp *loop) run1(c *Client) {
 // not take stays buffered, and the loop waits for it to become writable.
 // It reports false when the connection failed.
 func (lp *loop) flush(c *Client) bool {
+	if c.holdWrites {
+		return true // a parked command's pipeline holds writes: see holdOutput
+	}
 	for len(c.out) > 0 {
 		n, err := syscall.Write(c.fd, c.out)
 		if n > 0 {

@@ -111,6 +111,9 @@ func (c *Client) route(cmd *command, args [][]byte) bool {
 		c.forwardBlocking(v.Primary(slot).Peer, args)
 		return true
 	}
+	if c.track.on {
+		c.afterCommand(cmd, args, v.Primary(slot).Peer)
+	}
 	if c.forward(v.Primary(slot).Peer, slot, args, v.Leaving) {
 		return true
 	}
@@ -349,11 +352,15 @@ func (c *Client) suspend() {
 	c.blocked.Store(true)
 }
 
-// holdWrite delays the reply of a write, written to c.out from start,
-// until the node's replicas have it (replica-ack) and it is synced to the
-// log (appendfsync always); a write that did not make it is answered with
-// an error instead: NOREPLICAS, or MISCONF for the log.
-func (c *Client) holdWrite(start int) {
+// holdOutput keeps c's buffered replies, which include writes, from the
+// client until the node's replicas have those writes (replica-ack) and the
+// log has them on disk (appendfsync always). The whole batch waits
+// together, so a pipeline of writes costs one wait (one fsync shared with
+// every other client's writes), as Redis flushes replies only after its
+// fsync. If a write did not make it, the client gets an error instead of
+// the batch's replies and is disconnected: what it sent is not
+// acknowledged. It reports true when it parked an event-loop client.
+func (c *Client) holdOutput() bool {
 	failed := func(err error) string {
 		if errors.Is(err, node.ErrNoReplicas) {
 			return "NOREPLICAS Not enough good replicas to write."
@@ -363,31 +370,36 @@ func (c *Client) holdWrite(start int) {
 	if c.lp == nil {
 		ch := make(chan error, 1)
 		if c.srv.node.AwaitWrites(func(err error) { ch <- err }) {
-			return
+			return false
 		}
 		c.execLock.RUnlock()
 		err := <-ch
 		c.execLock.RLock()
 		if err != nil {
-			c.out = c.out[:start]
+			c.out = c.out[:0]
 			c.errorReply(failed(err))
+			c.closing = true
 		}
-		return
+		return false
 	}
-	reply := bytes.Clone(c.out[start:])
-	c.out = c.out[:start]
+	held := c.out
+	c.out = nil
 	c.suspend()
 	immediate := c.srv.node.AwaitWrites(func(err error) {
 		if err != nil {
-			reply = append(reply[:0], "-"+failed(err)+"\r\n"...)
+			c.srv.logger.Warn("client closed: its writes were not acknowledged", "client", c.addr, "err", err)
+			c.kill()
+			return
 		}
-		c.answer(reply)
+		c.answer(held)
 	})
 	if immediate {
 		c.suspended = false
 		c.blocked.Store(false)
-		c.out = append(c.out, reply...)
+		c.out = held
+		return false
 	}
+	return true
 }
 
 // answer hands an event-loop client the reply of its parked command and

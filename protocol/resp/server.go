@@ -126,6 +126,7 @@ type Server struct {
 	cmdsDone      atomic.Int64 // commands of closed clients; live ones count their own
 	netIn         atomic.Int64
 	netOut        atomic.Int64
+	tracking      tracking     // CLIENT TRACKING table
 	forwarded     atomic.Int64 // commands sent to another node
 	forwardErrors atomic.Int64
 }
@@ -353,6 +354,7 @@ func (s *Server) unregister(c *Client) {
 	s.pubsub.removeAll(c)
 	s.unblock(c)
 	c.cancelRemote()
+	s.untrack(c)
 	s.mu.Lock()
 	delete(s.clients, c.id)
 	s.mu.Unlock()
@@ -429,7 +431,11 @@ func (c *Client) runBuffered() bool {
 				return false
 			}
 			if !ok {
-				return true
+				if c.holdWrites {
+					c.holdWrites = false
+					c.holdOutput()
+				}
+				return !c.closing
 			}
 			c.cmds.Add(1)
 		}
@@ -442,8 +448,19 @@ func (c *Client) runBuffered() bool {
 		if c.resumed() {
 			return true // parked: the rest waits until it is woken
 		}
-		if len(c.out) >= outputFlushSize && !c.flush() {
-			return false
+		if len(c.out) >= outputFlushSize {
+			if c.holdWrites {
+				c.holdWrites = false
+				if c.holdOutput() {
+					return true
+				}
+				if c.closing {
+					return false
+				}
+			}
+			if !c.flush() {
+				return false
+			}
 		}
 	}
 }
@@ -470,7 +487,7 @@ func (c *Client) flush() bool {
 	if c.lp != nil {
 		return c.lp.flush(c)
 	}
-	if len(c.out) == 0 {
+	if len(c.out) == 0 || c.holdWrites {
 		return true
 	}
 	c.writeMu.Lock()
