@@ -122,7 +122,7 @@ func (c *Client) do(ctx context.Context, op, key string, idempotent bool, fn fun
 			if c.cluster != nil {
 				c.cluster.ReloadState(ctx)
 			}
-			if addr != "" && (out == nodeFailed || errors.Is(err, ErrCircuitOpen)) {
+			if addr != "" && (nodeFault(ctx, err) || errors.Is(err, ErrCircuitOpen)) {
 				if avoid == nil {
 					avoid = map[string]bool{}
 				}
