@@ -166,10 +166,21 @@ func (s *Server) Set(ctx context.Context, req *cachepb.SetRequest) (*cachepb.Set
 	return &cachepb.SetResponse{Set: reply[0] == '+'}, nil
 }
 
+// checkBatch refuses batches over MaxBatchKeys.
+func (s *Server) checkBatch(n int) error {
+	if n > s.cfg.MaxBatchKeys {
+		return invalid("too many keys in one call: " + strconv.Itoa(n) + " > " + strconv.Itoa(s.cfg.MaxBatchKeys))
+	}
+	return nil
+}
+
 // Delete removes keys and counts those that existed.
 func (s *Server) Delete(ctx context.Context, req *cachepb.DeleteRequest) (*cachepb.DeleteResponse, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, toStatus(err)
+	}
+	if err := s.checkBatch(len(req.Keys)); err != nil {
+		return nil, err
 	}
 	if err := s.checkWrite(); err != nil {
 		return nil, err
@@ -223,6 +234,9 @@ func (s *Server) BatchGet(ctx context.Context, req *cachepb.BatchGetRequest) (*c
 	if err := ctx.Err(); err != nil {
 		return nil, toStatus(err)
 	}
+	if err := s.checkBatch(len(req.Keys)); err != nil {
+		return nil, err
+	}
 	results := make([]*cachepb.GetResponse, len(req.Keys))
 	cmds := make([]keyCmd, len(req.Keys))
 	for i, k := range req.Keys {
@@ -253,6 +267,9 @@ func (s *Server) BatchGet(ctx context.Context, req *cachepb.BatchGetRequest) (*c
 func (s *Server) BatchSet(ctx context.Context, req *cachepb.BatchSetRequest) (*cachepb.BatchSetResponse, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, toStatus(err)
+	}
+	if err := s.checkBatch(len(req.Entries)); err != nil {
+		return nil, err
 	}
 	if err := s.checkWrite(); err != nil {
 		return nil, err

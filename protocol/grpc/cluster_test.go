@@ -1,12 +1,18 @@
 package grpc_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+
 	cachepb "github.com/cached/cached/cache/v1"
+	cachegrpc "github.com/cached/cached/protocol/grpc"
 	"github.com/cached/cached/protocol/grpc/grpctest"
 	"github.com/cached/cached/ring"
 )
@@ -67,6 +73,43 @@ func TestClusterForwarding(t *testing.T) {
 	}
 	if r, err := other.Client.Delete(ctx, &cachepb.DeleteRequest{Keys: bkeys([]string{"key:0", "key:1", "key:2", "nope"})}); err != nil || r.Deleted != 3 {
 		t.Fatalf("Delete across owners = %v, %v", r, err)
+	}
+}
+
+// TestClusterHealth: cluster members with a view are serving.
+func TestClusterHealth(t *testing.T) {
+	tc := grpctest.StartCluster(t, 2, nil)
+	for _, tn := range tc.Nodes {
+		r, err := healthpb.NewHealthClient(tn.Conn).Check(ctxT(t), &healthpb.HealthCheckRequest{Service: cachegrpc.HealthService})
+		if err != nil || r.Status != healthpb.HealthCheckResponse_SERVING {
+			t.Fatalf("%s health = %v, %v", tn.Name, r, err)
+		}
+	}
+}
+
+// TestForwardDeadline: a call forwarded to an owner that is gone ends by
+// its deadline (the forward retries, but not past the caller's deadline).
+func TestForwardDeadline(t *testing.T) {
+	tc := grpctest.StartCluster(t, 2, nil)
+	from, gone := tc.Nodes[0], tc.Nodes[1]
+	var key []byte
+	for i := 0; key == nil; i++ {
+		k := []byte(fmt.Sprintf("dl:%d", i))
+		if from.Node.View().Primary(ring.Slot(k)).Name == gone.Name {
+			key = k
+		}
+	}
+	gone.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := from.Client.Get(ctx, &cachepb.GetRequest{Key: key})
+	took := time.Since(start)
+	if code := status.Code(err); code != codes.DeadlineExceeded && code != codes.Unavailable && err != nil {
+		t.Fatalf("code %v (%v), want DeadlineExceeded or Unavailable", code, err)
+	}
+	if took > 2*time.Second {
+		t.Fatalf("the call took %v past its 300ms deadline", took)
 	}
 }
 

@@ -36,6 +36,9 @@ func (s *Server) Invalidate(ctx context.Context, req *cachepb.InvalidateRequest)
 	if len(req.Keys) == 0 && len(req.Prefix) == 0 {
 		return nil, invalid("invalidate: give keys, a prefix or both")
 	}
+	if err := s.checkBatch(len(req.Keys)); err != nil {
+		return nil, err
+	}
 	if err := s.checkWrite(); err != nil {
 		return nil, err
 	}

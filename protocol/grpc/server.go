@@ -32,6 +32,9 @@ type Config struct {
 	// MaxMessageSize bounds a request and a response, in bytes: the largest
 	// value (or batch) that can be set or read over gRPC.
 	MaxMessageSize int
+	// MaxBatchKeys bounds the keys of one Delete, BatchGet, BatchSet or
+	// Invalidate (its keys field); more is INVALID_ARGUMENT.
+	MaxBatchKeys int
 	// HealthInterval is how often the health service's status is updated
 	// from the node's readiness.
 	HealthInterval time.Duration
@@ -40,12 +43,14 @@ type Config struct {
 	StopTimeout time.Duration
 }
 
-// DefaultConfig listens on 127.0.0.1:6380 and takes messages up to 64 MiB.
+// DefaultConfig listens on 127.0.0.1:6380 and takes messages up to 64 MiB
+// and batches up to 100,000 keys.
 func DefaultConfig() Config {
 	return Config{
 		Addr:           "127.0.0.1:6380",
 		Logger:         slog.Default(),
 		MaxMessageSize: 64 << 20,
+		MaxBatchKeys:   100_000,
 		HealthInterval: 250 * time.Millisecond,
 		StopTimeout:    5 * time.Second,
 	}
@@ -58,6 +63,8 @@ func (c Config) Validate() error {
 		return errors.New("grpc logger: must be set")
 	case c.MaxMessageSize < 1<<10:
 		return errors.New("grpc max message size: must be at least 1 KiB")
+	case c.MaxBatchKeys < 1:
+		return errors.New("grpc max batch keys: must be positive")
 	case c.HealthInterval <= 0:
 		return errors.New("grpc health interval: must be positive")
 	case c.StopTimeout < 0:

@@ -225,6 +225,10 @@ func TestErrors(t *testing.T) {
 			}
 			return nil
 		}, codes.ResourceExhausted},
+		{"too many keys", func() error {
+			_, err := c.BatchGet(ctx, &cachepb.BatchGetRequest{Keys: make([][]byte, 100_001)})
+			return err
+		}, codes.InvalidArgument},
 		{"message too large", func() error {
 			_, err := c.Set(ctx, &cachepb.SetRequest{Key: []byte("k"), Value: make([]byte, 65<<20)})
 			return err
