@@ -339,6 +339,13 @@ func (c *cluster) memberlistConfig() (*memberlist.Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A restarted pod keeps its name but often not its address: let it
+	// take its name back soon after it was declared dead (memberlist's
+	// default is never, until the dead entry is reaped).
+	mc.DeadNodeReclaimTime = 5 * time.Second
+	if c.cfg.Profile == "local" {
+		mc.DeadNodeReclaimTime = 500 * time.Millisecond
+	}
 	mc.Name = c.cfg.NodeName
 	mc.BindAddr = host
 	mc.BindPort = port

@@ -61,11 +61,19 @@ func testLogger(name string) *slog.Logger {
 
 // add starts one more node, joining the first live one.
 func (tc *testCluster) add() *clusterNode {
-	t := tc.t
-	t.Helper()
 	tc.mu.Lock()
 	tc.seq++
 	name := "node" + strconv.Itoa(tc.seq)
+	tc.mu.Unlock()
+	return tc.addNode(name, nil)
+}
+
+// addNode starts a node named name (a restart when the name was used
+// before), joining the first live one; edit adjusts its node settings.
+func (tc *testCluster) addNode(name string, edit func(*node.Config)) *clusterNode {
+	t := tc.t
+	t.Helper()
+	tc.mu.Lock()
 	var seeds []string
 	for _, cn := range tc.nodes {
 		if !cn.closed {
@@ -88,6 +96,9 @@ func (tc *testCluster) add() *clusterNode {
 	ncfg := node.DefaultConfig()
 	ncfg.Logger = logger
 	ncfg.Cluster = &cc
+	if edit != nil {
+		edit(&ncfg)
+	}
 	n, err := node.New(ncfg)
 	if err != nil {
 		t.Fatal(err)

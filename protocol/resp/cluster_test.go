@@ -16,6 +16,7 @@ import (
 	"github.com/redis/rueidis"
 
 	"github.com/cached/cached/node"
+	"github.com/cached/cached/persistence"
 	"github.com/cached/cached/ring"
 )
 
@@ -636,4 +637,60 @@ func TestClusterBlocking(t *testing.T) {
 	if _, err := waiter.BLPop(ctx, 100*time.Millisecond, key).Result(); !errors.Is(err, redis.Nil) {
 		t.Fatalf("BLPOP timeout: %v", err)
 	}
+}
+
+// TestClusterRestartWithPersistence restarts a node from its data
+// directory while the others took over: it comes back with its data, keeps
+// the slots it owns again and hands the rest on; nothing is lost.
+func TestClusterRestartWithPersistence(t *testing.T) {
+	dir := t.TempDir()
+	withDir := func(c *node.Config) {
+		pc := node.PersistenceConfig{Config: persistence.DefaultConfig(), Log: true}
+		pc.Dir = dir
+		c.Persistence = &pc
+	}
+	tc := startCluster(t, 2, func(c *node.ClusterConfig) { c.Replicas = 1 })
+	p := tc.addNode("persistent", withDir)
+	tc.waitMembers(3)
+	entry := tc.live()[0].client(t, 2)
+	writeKeys(t, entry, 3000)
+	tc.waitSettled()
+	held := p.node.Len()
+	if held == 0 {
+		t.Fatal("the persistent node owns nothing")
+	}
+	// A crash: no hand-off. Its slots have one copy, so they are gone
+	// until it returns (replicas 1).
+	tc.kill(p)
+	tc.waitMembers(2)
+	// Writes go on meanwhile to the keys it owned, now owned by others.
+	ctx := context.Background()
+	for i := range 100 {
+		if err := entry.Set(ctx, "key:"+strconv.Itoa(i), "new:"+strconv.Itoa(i), 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	back := tc.addNode("persistent", withDir)
+	tc.waitMembers(3)
+	tc.waitSettled()
+	checkFor(t, 20*time.Second, func() error {
+		for i := range 3000 {
+			want := "value:" + strconv.Itoa(i)
+			if i < 100 {
+				want = "new:" + strconv.Itoa(i)
+			}
+			if got, err := entry.Get(ctx, "key:"+strconv.Itoa(i)).Result(); err != nil || got != want {
+				return fmt.Errorf("key:%d = %q, %v; want %q", i, got, err, want)
+			}
+		}
+		return nil
+	})
+	// It holds only the slots it owns (one copy each).
+	v := back.node.View()
+	for _, slot := range back.node.SlotsWithKeys() {
+		if !v.IsOwner(slot) {
+			t.Fatalf("the restarted node still holds slot %d, which it does not own", slot)
+		}
+	}
+	t.Logf("held %d keys before the crash, %d after the restart", held, back.node.Len())
 }
