@@ -147,6 +147,7 @@ var (
 type Client struct {
 	cfg     Config
 	single  *redis.Client        // a single node; nil in a cluster
+	addr    string               // the single node's address
 	cluster *redis.ClusterClient // nil on a single node
 
 	mu       sync.Mutex
@@ -165,7 +166,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{cfg: cfg, breakers: map[string]*breaker{}, seeds: map[string]*redis.Client{}}
-	clustered, err := c.detect(ctx)
+	clustered, addr, err := c.detect(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +185,8 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 			},
 		})
 	} else {
-		c.single = redis.NewClient(c.nodeOptions(cfg.Addrs[0]))
+		c.addr = addr
+		c.single = redis.NewClient(c.nodeOptions(addr))
 	}
 	return c, nil
 }
@@ -202,8 +204,9 @@ func (c *Client) nodeOptions(addr string) *redis.Options {
 	}
 }
 
-// detect asks the addresses in turn whether they are a cluster.
-func (c *Client) detect(ctx context.Context) (bool, error) {
+// detect asks the addresses in turn whether they are a cluster, and
+// returns the first that answered.
+func (c *Client) detect(ctx context.Context) (bool, string, error) {
 	var errs []error
 	for _, addr := range c.cfg.Addrs {
 		rc := redis.NewClient(c.nodeOptions(addr))
@@ -211,16 +214,16 @@ func (c *Client) detect(ctx context.Context) (bool, error) {
 		rc.Close()
 		switch {
 		case err == nil:
-			return true, nil
+			return true, addr, nil
 		case strings.Contains(err.Error(), "cluster support disabled"):
-			return false, nil
+			return false, addr, nil
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", addr, err))
 		if ctx.Err() != nil {
 			break
 		}
 	}
-	return false, fmt.Errorf("cached: no node answered: %w", errors.Join(errs...))
+	return false, "", fmt.Errorf("cached: no node answered: %w", errors.Join(errs...))
 }
 
 // Clustered reports whether the client talks to a cluster.
@@ -303,7 +306,7 @@ func (c *Client) seed(addr string) (*redis.Client, error) {
 // open, another node, which forwards it to the owner.
 func (c *Client) route(ctx context.Context, key string, avoid map[string]bool) (*redis.Client, string, error) {
 	if c.single != nil {
-		return c.single, c.cfg.Addrs[0], nil
+		return c.single, c.addr, nil
 	}
 	owner, err := c.cluster.MasterForKey(ctx, key)
 	if err == nil {

@@ -394,3 +394,27 @@ func TestRetries(t *testing.T) {
 		t.Fatalf("Incr retried %d times", retries.Load())
 	}
 }
+
+// TestNewAddresses: New uses the first address that answers, and fails
+// when none does.
+func TestNewAddresses(t *testing.T) {
+	tn := grpctest.StartSingle(t, nil)
+	dead := newProxy(t, tn.Addr())
+	dead.down()
+	c := newClient(t, client.Config{Addrs: []string{dead.addr, tn.Addr()}})
+	if c.Clustered() {
+		t.Fatal("a single node was taken for a cluster")
+	}
+	ctx := ctxT(t)
+	if err := c.Set(ctx, "k", []byte("v"), 0); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if _, err := client.New(short, client.Config{Addrs: []string{dead.addr}}); err == nil {
+		t.Fatal("New with no live address succeeded")
+	}
+	if _, err := client.New(short, client.Config{}); err == nil {
+		t.Fatal("New with no address succeeded")
+	}
+}
