@@ -40,6 +40,10 @@ type Config struct {
 	Retry Retry
 	// Breaker configures the circuit breaker of each node.
 	Breaker Breaker
+	// Refresh is how often a cluster's slot map is reloaded, so that calls
+	// follow slots that moved (nodes forward what they no longer own, so a
+	// stale map costs a hop, not an error). Failed calls reload it too.
+	Refresh time.Duration
 	// LoadTimeout bounds a GetOrLoad loader, which runs detached from the
 	// caller's cancellation so that callers waiting on the same load are
 	// not failed by the first one leaving.
@@ -81,6 +85,7 @@ func DefaultConfig(addrs ...string) Config {
 		DialTimeout: 2 * time.Second,
 		Retry:       Retry{MaxAttempts: 4, MinBackoff: 10 * time.Millisecond, MaxBackoff: 500 * time.Millisecond},
 		Breaker:     Breaker{Failures: 5, Cooldown: time.Second},
+		Refresh:     10 * time.Second,
 		LoadTimeout: 30 * time.Second,
 	}
 }
@@ -109,6 +114,9 @@ func (c Config) withDefaults() Config {
 	if c.LoadTimeout == 0 {
 		c.LoadTimeout = d.LoadTimeout
 	}
+	if c.Refresh == 0 {
+		c.Refresh = d.Refresh
+	}
 	return c
 }
 
@@ -125,6 +133,8 @@ func (c Config) Validate() error {
 		return errors.New("client: breaker failures: must be at least 1")
 	case c.Breaker.Cooldown < 0:
 		return errors.New("client: breaker cooldown: must not be negative")
+	case c.Refresh < 0:
+		return errors.New("client: refresh: must not be negative")
 	case c.LoadTimeout < 0:
 		return errors.New("client: load timeout: must not be negative")
 	}
@@ -155,6 +165,8 @@ type Client struct {
 	seeds    map[string]*redis.Client // fallback clients to Config.Addrs, in a cluster
 	closed   bool
 
+	stop   chan struct{}  // closed by Close
+	wg     sync.WaitGroup // the refresh goroutine
 	flight group
 }
 
@@ -165,7 +177,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Client{cfg: cfg, breakers: map[string]*breaker{}, seeds: map[string]*redis.Client{}}
+	c := &Client{cfg: cfg, breakers: map[string]*breaker{}, seeds: map[string]*redis.Client{}, stop: make(chan struct{})}
 	clustered, addr, err := c.detect(ctx)
 	if err != nil {
 		return nil, err
@@ -184,6 +196,8 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 				return redis.NewClient(opt)
 			},
 		})
+		c.wg.Add(1)
+		go c.refreshLoop()
 	} else {
 		c.addr = addr
 		c.single = redis.NewClient(c.nodeOptions(addr))
@@ -250,6 +264,8 @@ func (c *Client) Close() error {
 	seeds := c.seeds
 	c.seeds = nil
 	c.mu.Unlock()
+	close(c.stop)
+	c.wg.Wait()
 	var errs []error
 	for _, rc := range seeds {
 		errs = append(errs, rc.Close())
@@ -260,6 +276,22 @@ func (c *Client) Close() error {
 		errs = append(errs, c.single.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// refreshLoop reloads the cluster's slot map every Config.Refresh until
+// Close.
+func (c *Client) refreshLoop() {
+	defer c.wg.Done()
+	t := time.NewTicker(c.cfg.Refresh)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+			c.cluster.ReloadState(context.Background())
+		}
+	}
 }
 
 // breaker returns the circuit breaker of the node at addr.

@@ -184,7 +184,7 @@ func forwarded(t *testing.T, tn *grpctest.Node) int64 {
 // gossip has marked a killed node dead, and after a node joins again.
 func TestNodeLoss(t *testing.T) {
 	tc := grpctest.StartCluster(t, 3, func(c *node.ClusterConfig) { c.Replicas = 2 })
-	c := newClient(t, client.Config{Addrs: tc.Addrs()})
+	c := newClient(t, client.Config{Addrs: tc.Addrs(), Refresh: 100 * time.Millisecond})
 	ctx := ctxT(t)
 	items := map[string][]byte{}
 	var keys []string
@@ -239,6 +239,25 @@ func TestNodeLoss(t *testing.T) {
 	start = time.Now()
 	check()
 	t.Logf("calls after the rejoin took %v", time.Since(start))
+	// Once the slot map is refreshed, the client goes to the new owners
+	// directly: no node forwards.
+	grpctest.CheckFor(t, 10*time.Second, func() error {
+		before := map[string]int64{}
+		for _, tn := range tc.Live() {
+			before[tn.Name] = forwarded(t, tn)
+		}
+		for _, k := range keys {
+			if _, err := c.Get(ctx, k); err != nil {
+				return err
+			}
+		}
+		for _, tn := range tc.Live() {
+			if n := forwarded(t, tn) - before[tn.Name]; n > 0 {
+				return fmt.Errorf("%s forwarded %d Gets", tn.Name, n)
+			}
+		}
+		return nil
+	})
 }
 
 // TestGetOrLoadSingleFlight: concurrent misses for one key load once.
