@@ -74,6 +74,15 @@ func TestClusterForwarding(t *testing.T) {
 	if r, err := other.Client.Delete(ctx, &cachepb.DeleteRequest{Keys: bkeys([]string{"key:0", "key:1", "key:2", "nope"})}); err != nil || r.Deleted != 3 {
 		t.Fatalf("Delete across owners = %v, %v", r, err)
 	}
+	var forwarded, gets int64
+	for _, tn := range tc.Nodes {
+		st := tn.GRPC.Stats()
+		forwarded += st.Forwarded
+		gets += st.Calls[cachegrpc.CallKey{Method: "/cache.v1.Cache/Get", Code: codes.OK}]
+	}
+	if forwarded == 0 || gets != 3*n {
+		t.Fatalf("stats: %d forwarded, %d Gets; want some forwarded and %d Gets", forwarded, gets, 3*n)
+	}
 }
 
 // TestClusterHealth: cluster members with a view are serving.

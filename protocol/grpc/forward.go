@@ -71,6 +71,7 @@ func withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
 // CACHED.ASKING (this node is leaving: the receiver may not know yet that
 // it owns the slot).
 func (s *Server) sendTo(ctx context.Context, addr string, asking bool, args [][]byte) ([]byte, error) {
+	s.stats.forwarded.Add(1)
 	pool := s.node.Peers()
 	if !asking {
 		return pool.Call(ctx, addr, 2, 0, args)
@@ -184,6 +185,7 @@ func (s *Server) runGroup(ctx context.Context, addr string, asking bool, cmds []
 	var got [][]byte
 	var err error
 	if addr != "" {
+		s.stats.forwarded.Add(int64(len(idx)))
 		got, err = s.node.Peers().Batch(ctx, addr, 2, 0, batch)
 	}
 	for j, i := range idx {

@@ -89,6 +89,7 @@ type Server struct {
 	logger *slog.Logger
 	grpc   *grpc.Server
 	health *health.Server
+	stats  stats
 
 	ln        net.Listener
 	stop      chan struct{}
@@ -109,6 +110,7 @@ func New(cfg Config, n *node.Node) (*Server, error) {
 	s.grpc = grpc.NewServer(
 		grpc.MaxRecvMsgSize(cfg.MaxMessageSize),
 		grpc.MaxSendMsgSize(cfg.MaxMessageSize),
+		grpc.ChainUnaryInterceptor(s.stats.interceptor),
 	)
 	cachepb.RegisterCacheServer(s.grpc, s)
 	healthpb.RegisterHealthServer(s.grpc, s.health)
