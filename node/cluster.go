@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha1"
@@ -249,9 +250,8 @@ type cluster struct {
 	changed    chan struct{} // membership changed: recompute the view
 	stop       chan struct{}
 	wg         sync.WaitGroup
-	seenMu     sync.Mutex        // guards seen
-	seen       map[string]string // member name → gossip address, of every member met
-	viewMu     sync.Mutex        // serialises recompute; guards epoch
+	events     *gossipEvents // the live members, as gossip reported them
+	viewMu     sync.Mutex    // serialises recompute; guards epoch
 	epoch      uint64
 
 	importing importTable
@@ -304,13 +304,13 @@ func (n *Node) JoinCluster(ctx context.Context, addrs Addresses) error {
 		return fmt.Errorf("node metadata is %d bytes, over gossip's %d", len(meta), memberlist.MetaMaxSize)
 	}
 	mc.Delegate = &gossipDelegate{meta: meta}
-	mc.Events = &gossipEvents{changed: c.changed}
+	c.events = &gossipEvents{changed: c.changed, alive: map[string]gossipMember{}, seen: map[string]string{}}
+	mc.Events = c.events
 	list, err := memberlist.Create(mc)
 	if err != nil {
 		return fmt.Errorf("gossip: %w", err)
 	}
 	c.list = list
-	c.seen = map[string]string{}
 	c.logger.Info("gossip started", "node", c.self.Name, "gossip", list.LocalNode().Address(), "resp", addrs.RESP, "peer", addrs.Peer)
 	if err := c.recompute(); err != nil {
 		list.Shutdown()
@@ -377,11 +377,14 @@ func (c *cluster) joinLoop() {
 	t := time.NewTicker(c.cfg.JoinRetry)
 	defer t.Stop()
 	lastRejoin := time.Now()
-	for {
-		select {
-		case <-c.stop:
-			return
-		case <-t.C:
+	failures := 0
+	for first := true; ; first = false {
+		if !first {
+			select {
+			case <-c.stop:
+				return
+			case <-t.C:
+			}
 		}
 		if c.leaving.Load() || c.handingOff.Load() {
 			continue
@@ -392,7 +395,13 @@ func (c *cluster) joinLoop() {
 			if n > 0 && c.list.NumMembers() > 1 {
 				joined = true
 				c.logger.Info("joined the cluster", "node", c.self.Name, "contacted", n, "members", c.list.NumMembers())
-			} else if err != nil {
+				continue
+			}
+			// Seeds that are still starting are normal; a seed list that
+			// never answers is a misconfiguration worth a warning.
+			if failures++; failures%10 == 0 {
+				c.logger.Warn("no seed answers yet; retrying", "seeds", strings.Join(c.cfg.Join, ","), "attempts", failures, "err", err)
+			} else {
 				c.logger.Debug("join failed; retrying", "seeds", strings.Join(c.cfg.Join, ","), "err", err)
 			}
 		case time.Since(lastRejoin) >= c.cfg.Rejoin:
@@ -409,15 +418,11 @@ func (c *cluster) joinLoop() {
 // lostAddrs returns the gossip addresses of members seen before and not
 // alive now.
 func (c *cluster) lostAddrs() []string {
-	c.seenMu.Lock()
-	defer c.seenMu.Unlock()
-	alive := map[string]bool{}
-	for _, m := range c.list.Members() {
-		alive[m.Name] = true
-	}
+	c.events.mu.Lock()
+	defer c.events.mu.Unlock()
 	var out []string
-	for name, addr := range c.seen {
-		if !alive[name] {
+	for name, addr := range c.events.seen {
+		if _, ok := c.events.alive[name]; !ok && name != c.self.Name {
 			out = append(out, addr)
 		}
 	}
@@ -455,22 +460,17 @@ func (c *cluster) viewLoop() {
 // members returns the live members that published valid metadata.
 func (c *cluster) members() []Member {
 	var out []Member
-	c.seenMu.Lock()
-	for _, m := range c.list.Members() {
-		if m.Name != c.self.Name {
-			c.seen[m.Name] = m.Address()
-		}
-	}
-	c.seenMu.Unlock()
-	for _, m := range c.list.Members() {
+	c.events.mu.Lock()
+	for name, g := range c.events.alive {
 		var mm Member
-		if err := json.Unmarshal(m.Meta, &mm); err != nil || mm.Peer == "" {
+		if err := json.Unmarshal(g.meta, &mm); err != nil || mm.Peer == "" {
 			continue
 		}
-		mm.Name = m.Name
-		mm.ID = memberID(m.Name)
+		mm.Name = name
+		mm.ID = memberID(name)
 		out = append(out, mm)
 	}
+	c.events.mu.Unlock()
 	if !slices.ContainsFunc(out, func(m Member) bool { return m.Name == c.self.Name }) {
 		out = append(out, c.self)
 	}
@@ -509,9 +509,14 @@ func (c *cluster) recompute() error {
 		return nil
 	}
 	c.epoch++
-	c.view.Store(v)
-	c.track(v)
+	// Everything the new view implies is ready before the view is seen:
+	// writes to its new slots are recorded for replication, and its slots
+	// still arriving are known to be; then the view is published, and only
+	// then are the slots it no longer serves no longer recorded.
+	c.track(v, true)
 	c.importing.update(old, v, c.ringConfig())
+	c.view.Store(v)
+	c.track(v, false)
 	if old != nil {
 		for _, m := range old.Members() {
 			if _, ok := v.Member(m.Name); !ok {
@@ -556,11 +561,17 @@ func sameAddresses(a, b *View) bool {
 // those this node is primary for and that have other owners, or, while it
 // hands off before leaving, all it is primary for (the future owners need
 // the writes that arrive meanwhile).
-func (c *cluster) track(v *View) {
+//
+// With onlyAdd it only turns tracking on, so that a slot the previous view
+// served stays tracked until the new view is published.
+func (c *cluster) track(v *View, onlyAdd bool) {
 	all := v.Ring.Replicas() > 1 || v.Next != nil
 	persist := c.node.persist != nil // the log wants every change
 	for slot := range ring.SlotCount {
-		c.node.Store.TrackSlot(slot, persist || (all && v.IsPrimary(slot)))
+		on := persist || (all && v.IsPrimary(slot))
+		if on || !onlyAdd {
+			c.node.Store.TrackSlot(slot, on)
+		}
 	}
 }
 
@@ -591,13 +602,36 @@ func (d *gossipDelegate) GetBroadcasts(overhead, limit int) [][]byte { return ni
 func (d *gossipDelegate) LocalState(join bool) []byte                { return nil }
 func (d *gossipDelegate) MergeRemoteState(buf []byte, join bool)     {}
 
-// gossipEvents turns membership events into a non-blocking signal.
-type gossipEvents struct{ changed chan struct{} }
+// gossipEvents keeps this node's own copy of the live members (memberlist
+// changes its Node structs in place while Members' callers read them) and
+// turns each change into a non-blocking signal. memberlist calls it with
+// its node lock held, so the copies are consistent.
+type gossipEvents struct {
+	changed chan struct{}
+	mu      sync.Mutex // guards alive and seen
+	alive   map[string]gossipMember
+	seen    map[string]string // name → gossip address, of every member met
+}
 
-func (e *gossipEvents) NotifyJoin(*memberlist.Node)   { e.signal() }
-func (e *gossipEvents) NotifyLeave(*memberlist.Node)  { e.signal() }
-func (e *gossipEvents) NotifyUpdate(*memberlist.Node) { e.signal() }
-func (e *gossipEvents) signal() {
+// gossipMember is what the node keeps of a live member.
+type gossipMember struct {
+	meta []byte
+	addr string
+}
+
+func (e *gossipEvents) NotifyJoin(n *memberlist.Node)   { e.update(n, true) }
+func (e *gossipEvents) NotifyUpdate(n *memberlist.Node) { e.update(n, true) }
+func (e *gossipEvents) NotifyLeave(n *memberlist.Node)  { e.update(n, false) }
+
+func (e *gossipEvents) update(n *memberlist.Node, alive bool) {
+	e.mu.Lock()
+	if alive {
+		e.alive[n.Name] = gossipMember{meta: bytes.Clone(n.Meta), addr: n.Address()}
+		e.seen[n.Name] = n.Address()
+	} else {
+		delete(e.alive, n.Name)
+	}
+	e.mu.Unlock()
 	select {
 	case e.changed <- struct{}{}:
 	default:

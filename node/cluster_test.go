@@ -151,10 +151,16 @@ func TestImportTable(t *testing.T) {
 			t.Fatalf("slot %d: import from %v, want the previous primary %s first", slot, from, others.Primary(slot))
 		}
 	}
-	// A slot reported sent is no longer importing.
+	// A slot reported sent by its previous primary is no longer
+	// importing; a report from another member does not count.
 	for slot := range ring.SlotCount {
 		if v.IsPrimary(slot) {
-			it.done(slot)
+			from, _ := it.source(slot)
+			it.done(slot, "someone-else")
+			if _, ok := it.source(slot); !ok {
+				t.Fatalf("slot %d done on a report from a non-primary", slot)
+			}
+			it.done(slot, from[0].Name)
 			if _, ok := it.source(slot); ok {
 				t.Fatalf("slot %d still importing after done", slot)
 			}

@@ -3,12 +3,14 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/cached/cached/node/store"
 	"github.com/cached/cached/ring"
 )
 
@@ -21,6 +23,11 @@ import (
 // ring. Meanwhile a slot's new primary answers a key it does not have yet by
 // fetching that key from a previous owner first (importTable).
 
+// receivedKeep is how long a slot handed to this node while its view did
+// not make it an owner is kept rather than dropped: the sender's view is
+// ahead, and this node's will follow.
+const receivedKeep = 30 * time.Second
+
 // handOffBatch bounds one batch of a slot stream.
 const handOffBatch = 1 << 20
 
@@ -32,15 +39,17 @@ type handoff struct {
 	// complete is the view of the last pass that reached every owner.
 	complete atomic.Pointer[View]
 
-	mu     sync.Mutex // guards synced and prev
-	synced map[int][]string
-	prev   *View // the view of the last complete pass
+	mu       sync.Mutex // guards synced, received and prev
+	synced   map[int][]string
+	received map[int]time.Time // when a slot this node does not own was sent to it
+	prev     *View             // the view of the last complete pass
 }
 
 // start launches the hand-off loop.
 func (h *handoff) start(c *cluster) {
 	h.kickCh = make(chan struct{}, 1)
 	h.synced = map[int][]string{}
+	h.received = map[int]time.Time{}
 	c.wg.Add(1)
 	go h.run(c)
 	h.kick()
@@ -89,7 +98,9 @@ func (h *handoff) pass(c *cluster) bool {
 	plans := map[int]*plan{}
 	byTarget := map[string][]int{}
 	var promoted map[string][]int // slots whose new primary already had them, by that primary
-	for _, slot := range st.SlotsWithKeys() {
+	slots := st.SlotsWithKeys()
+	h.pending.Store(int64(len(slots)))
+	for _, slot := range slots {
 		owners := v.Ring.Owners(slot)
 		if v.Next != nil {
 			owners = v.Next.Owners(slot) // handing off: send to the future owners
@@ -158,9 +169,24 @@ func (h *handoff) pass(c *cluster) bool {
 		}
 		h.mu.Lock()
 		h.synced[slot] = ownerKeys(v, p.owners)
+		keep := time.Since(h.received[slot]) < receivedKeep
 		h.mu.Unlock()
-		if !v.IsOwner(slot) && v.Next == nil {
+		if !v.IsOwner(slot) && v.Next == nil && !keep {
 			st.DropSlot(slot)
+		}
+	}
+	// The new primaries of the slots this node was primary for and holds
+	// no key of have them all already.
+	if h.prev != nil && v.Next == nil && !v.Leaving {
+		for slot := range ring.SlotCount {
+			if _, held := plans[slot]; held || !h.prev.IsPrimary(slot) || v.IsPrimary(slot) {
+				continue
+			}
+			if promoted == nil {
+				promoted = map[string][]int{}
+			}
+			name := v.Ring.Primary(slot)
+			promoted[name] = append(promoted[name], slot)
 		}
 	}
 	if len(promoted) > 0 {
@@ -190,7 +216,7 @@ func (h *handoff) streamSlots(c *cluster, v *View, t Member, slots []int) (sent 
 			return nil
 		}
 		n := countRecords(buf)
-		if err := c.apply(t.Peer, buf); err != nil {
+		if err := c.send(t.Peer, CmdHandOff, buf); err != nil {
 			return err
 		}
 		h.moved.Add(int64(n))
@@ -251,6 +277,83 @@ func ownerKeys(v *View, owners []string) []string {
 // empty under the same name must be sent its slots again.
 func memberKey(m Member) string { return m.Name + "/" + m.Boot }
 
+// ApplyHandOff applies the records of a slot hand-off (CmdHandOff) and
+// returns how many changed the store. A record that changed a slot which
+// already held keys here is a merge of two histories (the two sides of a
+// healed partition): this node then sends the slot on to its other owners
+// again, so that they all end up with the merged state.
+func (n *Node) ApplyHandOff(recs []byte) (int, error) {
+	applied := 0
+	var merged []int
+	for off := 0; off < len(recs); {
+		r, size, err := store.DecodeRecord(recs[off:])
+		if err != nil {
+			return applied, fmt.Errorf("record at offset %d: %w", off, err)
+		}
+		slot := r.Slot
+		if !r.Flush {
+			slot = ring.Slot(r.Key)
+		}
+		had := n.Store.CountKeysInSlot(slot) > 0
+		_, ok, err := n.Store.Apply(recs[off : off+size])
+		if err != nil {
+			return applied, fmt.Errorf("record at offset %d: %w", off, err)
+		}
+		if ok {
+			applied++
+			if had && !slices.Contains(merged, slot) {
+				merged = append(merged, slot)
+			}
+		}
+		off += size
+	}
+	c := n.cluster
+	if c == nil || c.handoff.kickCh == nil {
+		return applied, nil
+	}
+	v := c.view.Load()
+	h := &c.handoff
+	h.mu.Lock()
+	kick := false
+	for _, slot := range merged {
+		if v != nil && v.IsOwner(slot) {
+			h.synced[slot] = []string{} // every owner must get the merged slot
+			kick = true
+		}
+	}
+	if v != nil {
+		// A slot sent here by a node whose view is ahead of ours (or that
+		// hands its slots to their future owners) must not be dropped by a
+		// pass under our older view.
+		now := time.Now()
+		for off := 0; off < len(recs); {
+			r, size, _ := store.DecodeRecord(recs[off:])
+			if slot := ring.Slot(r.Key); !r.Flush && !v.IsOwner(slot) {
+				h.received[slot] = now
+			}
+			off += size
+		}
+	}
+	h.mu.Unlock()
+	if kick {
+		h.kick()
+	}
+	return applied, nil
+}
+
+// HoldSlot keeps slot from being dropped for a while although this node
+// does not own it in its view: a node whose view is ahead has sent it
+// keys of the slot (a leaving node forwarding with CmdAsking).
+func (n *Node) HoldSlot(slot int) {
+	c := n.cluster
+	if c == nil || c.handoff.kickCh == nil {
+		return
+	}
+	c.handoff.mu.Lock()
+	c.handoff.received[slot] = time.Now()
+	c.handoff.mu.Unlock()
+}
+
 // countRecords returns the number of whole records in recs.
 func countRecords(recs []byte) int {
 	n := 0
@@ -269,7 +372,7 @@ func countRecords(recs []byte) int {
 func (c *cluster) slotsDone(t Member, slots []int) {
 	for len(slots) > 0 {
 		n := min(len(slots), 1000)
-		args := [][]byte{[]byte(CmdSlotDone)}
+		args := [][]byte{[]byte(CmdSlotDone), []byte(c.self.Name)}
 		for _, slot := range slots[:n] {
 			args = append(args, strconv.AppendInt(nil, int64(slot), 10))
 		}
@@ -314,9 +417,18 @@ func (t *importTable) update(old, v *View, cfg ring.Config) {
 	defer t.mu.Unlock()
 	now := time.Now()
 	for slot, src := range t.slots {
-		if !v.IsPrimary(slot) || now.After(src.until) {
+		// Forget the previous owners that are gone: asking them would only
+		// wait for a timeout.
+		from := slices.DeleteFunc(src.from, func(m Member) bool {
+			cur, ok := v.Member(m.Name)
+			return !ok || cur != m
+		})
+		if !v.IsPrimary(slot) || now.After(src.until) || len(from) == 0 {
 			delete(t.slots, slot)
+			continue
 		}
+		src.from = from
+		t.slots[slot] = src
 	}
 	if old == nil || old.Leaving || v.Leaving || len(v.Members()) < 2 {
 		t.active.Store(len(t.slots) > 0)
@@ -373,10 +485,28 @@ func (t *importTable) source(slot int) ([]Member, bool) {
 	return src.from, true
 }
 
-// done marks slot as received in full.
-func (t *importTable) done(slot int) {
+// done marks slot as received in full, when from is its previous primary
+// (the first owner to ask), or from is "" (no previous owner holds a key
+// of it).
+func (t *importTable) done(slot int, from string) {
 	t.mu.Lock()
-	delete(t.slots, slot)
+	if src, ok := t.slots[slot]; ok && (from == "" || src.from[0].Name == from) {
+		delete(t.slots, slot)
+	}
 	t.active.Store(len(t.slots) > 0)
 	t.mu.Unlock()
+}
+
+// count returns the number of slots still arriving.
+func (t *importTable) count() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := time.Now()
+	for slot, src := range t.slots {
+		if now.After(src.until) {
+			delete(t.slots, slot)
+		}
+	}
+	t.active.Store(len(t.slots) > 0)
+	return len(t.slots)
 }

@@ -16,8 +16,12 @@ const (
 	// CmdApply carries back-to-back store records; the receiver applies
 	// them last-writer-wins and replies with the number applied.
 	CmdApply = "CACHED.APPLY"
-	// CmdSlotDone tells a slot's new primary that a previous owner has
-	// sent it the whole slot.
+	// CmdHandOff carries records of a slot hand-off: as CmdApply, but a
+	// record that changes a slot the receiver already held keys of makes
+	// it send the slot on to its other owners (see Node.ApplyHandOff).
+	CmdHandOff = "CACHED.HANDOFF"
+	// CmdSlotDone tells a slot's new primary that a previous owner (named
+	// in the first argument) has sent it the slots that follow in full.
 	CmdSlotDone = "CACHED.SLOTDONE"
 	// CmdDump asks for one key's record (a null reply when absent).
 	CmdDump = "CACHED.DUMP"
@@ -89,15 +93,19 @@ func (r *replicator) send(c *cluster, batches map[string][]byte) bool {
 	return !failed.Load()
 }
 
-// apply sends back-to-back records to a peer in bounded commands.
-func (c *cluster) apply(addr string, recs []byte) error {
+// apply sends back-to-back replication records to a peer.
+func (c *cluster) apply(addr string, recs []byte) error { return c.send(addr, CmdApply, recs) }
+
+// send sends back-to-back records to a peer with cmd (CmdApply or
+// CmdHandOff) in bounded commands.
+func (c *cluster) send(addr, cmd string, recs []byte) error {
 	for len(recs) > 0 {
 		n := len(recs)
 		if n > maxApplyBatch {
 			n = recordsPrefix(recs, maxApplyBatch)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		_, err := c.peers.Call(ctx, addr, 2, 0, [][]byte{[]byte(CmdApply), recs[:n]})
+		_, err := c.peers.Call(ctx, addr, 2, 0, [][]byte{[]byte(cmd), recs[:n]})
 		cancel()
 		if err != nil {
 			return err

@@ -42,10 +42,11 @@ func (n *Node) ImportSource(slot int) ([]Member, bool) {
 	return n.cluster.importing.source(slot)
 }
 
-// SlotReceived records that a previous owner has sent this node all of slot.
-func (n *Node) SlotReceived(slot int) {
+// SlotReceived records that member from, a previous owner, has sent this
+// node all of slot; from is "" when no previous owner holds a key of it.
+func (n *Node) SlotReceived(slot int, from string) {
 	if n.cluster != nil {
-		n.cluster.importing.done(slot)
+		n.cluster.importing.done(slot, from)
 	}
 }
 
@@ -140,9 +141,7 @@ func (n *Node) ClusterStats() ClusterStats {
 	if seq, done := n.Store.ChangeSeq(), n.pump.done.Load(); seq > done {
 		s.ReplicationLag = seq - done
 	}
-	c.importing.mu.RLock()
-	s.SlotsImporting = len(c.importing.slots)
-	c.importing.mu.RUnlock()
+	s.SlotsImporting = c.importing.count()
 	return s
 }
 

@@ -2,10 +2,12 @@ package grpc
 
 import (
 	"context"
+	"errors"
 	"math"
 	"strconv"
 
 	cachepb "github.com/cached/cached/cache/v1"
+	"github.com/cached/cached/node"
 	"github.com/cached/cached/node/store"
 	"github.com/cached/cached/ring"
 )
@@ -100,32 +102,18 @@ func (s *Server) setLocal(key, val []byte, ttlMs int64, cond cachepb.Condition) 
 	return written, err
 }
 
-// awaitReplicas waits, with replica-ack (or a synchronous log), until this
-// node's writes so far have been passed on. The node's API for this is
-// being renamed (AwaitReplication → AwaitWrites, with persistence); the
-// assertion accepts either until that lands, then the old case can go.
+// awaitReplicas waits, with replica-ack or appendfsync always, until this
+// node's writes so far are on their replicas and in the log.
 func (s *Server) awaitReplicas(ctx context.Context) error {
 	ch := make(chan error, 1)
-	var immediate bool
-	switch n := any(s.node).(type) {
-	case interface{ AwaitWrites(func(error)) bool }:
-		immediate = n.AwaitWrites(func(err error) { ch <- err })
-	case interface{ AwaitReplication(func(bool)) bool }:
-		immediate = n.AwaitReplication(func(ok bool) {
-			if ok {
-				ch <- nil
-			} else {
-				ch <- errNoReplicas
-			}
-		})
-	default:
-		return nil
-	}
-	if immediate {
+	if s.node.AwaitWrites(func(err error) { ch <- err }) {
 		return nil
 	}
 	select {
 	case err := <-ch:
+		if errors.Is(err, node.ErrNoReplicas) {
+			return toStatus(errNoReplicas)
+		}
 		return toStatus(err)
 	case <-ctx.Done():
 		return toStatus(ctx.Err())

@@ -296,7 +296,8 @@ func peerCommands() map[string]*command {
 	f := flagLoading | flagStale | flagNoAuth
 	cmds := []*command{
 		{name: strings.ToLower(node.CmdApply), arity: 2, flags: f, handler: cmdPeerApply},
-		{name: strings.ToLower(node.CmdSlotDone), arity: -2, flags: f, handler: cmdPeerSlotDone},
+		{name: strings.ToLower(node.CmdHandOff), arity: 2, flags: f, handler: cmdPeerHandOff},
+		{name: strings.ToLower(node.CmdSlotDone), arity: -3, flags: f, handler: cmdPeerSlotDone},
 		{name: strings.ToLower(node.CmdDump), arity: 2, flags: f, handler: cmdPeerDump},
 		{name: strings.ToLower(node.CmdAsking), arity: 1, flags: f, handler: func(c *Client, _ [][]byte) { c.asking = true; c.ok() }},
 		{name: strings.ToLower(node.CmdPublish), arity: 3, flags: f, handler: cmdPeerPublish},
@@ -327,13 +328,24 @@ func cmdPeerApply(c *Client, args [][]byte) {
 	c.integer(int64(n))
 }
 
+func cmdPeerHandOff(c *Client, args [][]byte) {
+	n, err := c.srv.node.ApplyHandOff(args[1])
+	if err != nil {
+		c.errorReply("ERR " + err.Error())
+		return
+	}
+	c.srv.invalidateRecords(args[1])
+	c.integer(int64(n))
+}
+
+// cmdPeerSlotDone: CACHED.SLOTDONE sender slot [slot ...].
 func cmdPeerSlotDone(c *Client, args [][]byte) {
-	for _, a := range args[1:] {
+	for _, a := range args[2:] {
 		slot, ok := c.slotArg(a)
 		if !ok {
 			return
 		}
-		c.srv.node.SlotReceived(slot)
+		c.srv.node.SlotReceived(slot, string(args[1]))
 	}
 	c.ok()
 }

@@ -123,12 +123,23 @@ func (c *Client) route(cmd *command, args [][]byte) bool {
 // routePeer checks that a command forwarded by another node belongs here.
 func (c *Client) routePeer(v *node.View, cmd *command, args [][]byte) bool {
 	if c.asking {
+		// A leaving node sends what it no longer serves to the owner in
+		// its newer view; ours may not have caught up, so keep the slot.
 		c.asking = false
+		if slot, ok, _ := keySlot(cmd, args); ok && !v.IsOwner(slot) {
+			c.srv.node.HoldSlot(slot)
+		}
 		return false
 	}
 	slot, ok, _ := keySlot(cmd, args)
 	if !ok {
 		return false
+	}
+	if len(v.Members()) == 1 {
+		// A peer sends here, so this node's view of itself alone is out of
+		// date (it is still taking in who it joined): let the sender retry.
+		c.errorReply(msgTryAgain)
+		return true
 	}
 	switch {
 	case v.IsPrimary(slot):
@@ -307,7 +318,7 @@ func (f *forwarding) next(reply []byte, err error) (string, bool) {
 	}
 	switch {
 	case err != nil && (errors.Is(err, peer.ErrDial) || errors.Is(err, peer.ErrOverloaded)):
-	case err == nil && bytes.HasPrefix(reply, []byte("-MOVED ")):
+	case err == nil && (bytes.HasPrefix(reply, []byte("-MOVED ")) || bytes.HasPrefix(reply, []byte("-TRYAGAIN "))):
 	default:
 		return "", false
 	}
@@ -521,7 +532,7 @@ func (c *Client) fetchKeys(ctx context.Context, from []node.Member, slot int, ke
 	}
 	wg.Wait()
 	if holders.Load() == 0 {
-		c.srv.node.SlotReceived(slot)
+		c.srv.node.SlotReceived(slot, "")
 	}
 }
 
