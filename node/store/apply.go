@@ -172,7 +172,12 @@ func (s *Store) recordEntry(r *Record, now int64) (*entry, error) {
 		case KindZSet:
 			z := NewZSet().(*ZSet)
 			for m, score := range r.Members() {
-				z.insert(string(m), score) // in order and distinct: DecodeRecord checked
+				// DecodeRecord checked the (score, member) order, which
+				// lets one member come twice with two scores.
+				if _, dup := z.dict[string(m)]; dup {
+					return nil, fmt.Errorf("%w: sorted set member %d repeats an earlier one", ErrBadRecord, len(z.dict))
+				}
+				z.insert(string(m), score)
 			}
 			o = z
 		}
