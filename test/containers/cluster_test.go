@@ -100,10 +100,12 @@ func startCluster(t *testing.T) *cluster {
 	c.docker("network", "create", "--label", "cached-ct="+c.prefix, c.edge)
 	// The cluster network needs a subnet of our choosing to keep a node's
 	// address when it is reconnected (docker network connect --ip), as a
-	// pod keeps its IP through a partition. Try a few until one is free.
+	// pod keeps its IP through a partition. Try a few until one is free,
+	// outside Docker's default pools (172.17-31.0.0/16, 192.168.0.0/16),
+	// where the edge network and others get theirs.
 	var subnet string
 	for try := 0; ; try++ {
-		subnet = fmt.Sprintf("172.31.%d.", rand.IntN(250)+2)
+		subnet = fmt.Sprintf("10.%d.%d.", 200+rand.IntN(50), rand.IntN(250)+2)
 		_, err := docker(context.Background(), "network", "create", "--internal", "--label", "cached-ct="+c.prefix,
 			"--subnet", subnet+"0/24", c.net)
 		if err == nil {
