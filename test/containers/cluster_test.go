@@ -416,28 +416,9 @@ func testPartition(t *testing.T, c *cluster) {
 	want := append(append([]string{}, aVals...), bVals...)
 	c.waitValues(60*time.Second, c.nodes, keys, want)
 	t.Logf("keys written on one side only: all on every node %v after reconnecting", time.Since(healing).Round(100*time.Millisecond))
-	// Keys written on both sides must end with the later write. Known to
-	// fail for some keys (the earlier write wins on every node): reported,
-	// and enforced only with CACHED_CT_STRICT=1 until fixed.
-	if os.Getenv("CACHED_CT_STRICT") != "" {
-		c.waitValues(30*time.Second, c.nodes, bothKeys, lastVals)
-		return
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		bad := mismatches(c.nodes[0], bothKeys, lastVals)
-		if len(bad) == 0 {
-			t.Logf("keys written on both sides: the later write won on every key")
-			return
-		}
-		if time.Now().After(deadline) {
-			got, _ := c.nodes[0].rdb.Get(context.Background(), bad[0]).Result()
-			t.Logf("KNOWN ISSUE (not failing; CACHED_CT_STRICT=1 fails): %d of %d keys written on both sides "+
-				"kept the earlier write, e.g. %s = %q", len(bad), len(bothKeys), bad[0], got)
-			return
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
+	// Keys written on both sides end with the later write, on every node.
+	c.waitValues(30*time.Second, c.nodes, bothKeys, lastVals)
+	t.Logf("keys written on both sides: the later write won on every key %v after reconnecting", time.Since(healing).Round(100*time.Millisecond))
 }
 
 // testRollingRestart: each node in turn is stopped (SIGTERM: it hands its
