@@ -349,3 +349,34 @@ func TestLoadConfigAdminPort(t *testing.T) {
 		t.Errorf("admin-port 65536: %v", err)
 	}
 }
+
+// TestAdminPersistenceMetrics checks the persistence series of a node with
+// a data directory.
+func TestAdminPersistenceMetrics(t *testing.T) {
+	p := startRun(t, false, "--dir", t.TempDir(), "--save", "")
+	p.waitStatus(t, "/readyz", http.StatusOK, 5*time.Second)
+	c := dialRESP(t, p.port)
+	for i := range 50 {
+		c.do(t, "SET k"+strconv.Itoa(i)+" v")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		m := p.scrape(t)
+		if m["cached_persistence_log_bytes"] > 0 && m["cached_persistence_changes_since_save"] == 50 {
+			if m["cached_persistence_last_write_ok"] != 1 || m["cached_persistence_saving"] != 0 {
+				t.Fatalf("persistence series: %v", m)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the log never grew: %v", m)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := c.do(t, "SAVE"); got != "+OK" {
+		t.Fatalf("SAVE: %q", got)
+	}
+	if m := p.scrape(t); m["cached_persistence_changes_since_save"] != 0 || m["cached_persistence_last_save_ok"] != 1 {
+		t.Fatalf("after SAVE: %v", m)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"runtime"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -16,6 +17,8 @@ type nodeSource interface {
 	MaxMemory() int64
 	Clustered() bool
 	ClusterStats() node.ClusterStats
+	PersistenceStats() node.PersistenceStats
+	LastSave() time.Time
 }
 
 // clientCounter is what the metrics read from the RESP server.
@@ -39,6 +42,8 @@ type nodeCollector struct {
 	members, slots, slotsImporting, slotsToHandOff, keysHandedOff *prometheus.Desc
 	replicated, replicationErrors, replicationLag, clusterReady   *prometheus.Desc
 	leaving                                                       *prometheus.Desc
+
+	logBytes, logBuffered, writeOK, saveOK, lastSave, sinceSave, saving *prometheus.Desc
 }
 
 func newNodeCollector(n nodeSource, clients clientCounter, ready func() bool) *nodeCollector {
@@ -69,6 +74,14 @@ func newNodeCollector(n nodeSource, clients clientCounter, ready func() bool) *n
 		replicated:        d("cluster_records_replicated_total", "Records sent to replicas."),
 		replicationErrors: d("cluster_replication_errors_total", "Failed sends to replicas."),
 		replicationLag:    d("cluster_replication_lag_changes", "Changes recorded on this node but not yet acknowledged by its replicas."),
+
+		logBytes:    d("persistence_log_bytes", "Size of the current append-only log file."),
+		logBuffered: d("persistence_log_buffered_bytes", "Records waiting to be written to the log (grows while writes fail)."),
+		writeOK:     d("persistence_last_write_ok", "1 when the last write or sync of the log succeeded, 0 while they fail (a full disk)."),
+		saveOK:      d("persistence_last_save_ok", "1 when the last snapshot succeeded."),
+		lastSave:    d("persistence_last_save_timestamp_seconds", "When the last snapshot was written (the start time before the first)."),
+		sinceSave:   d("persistence_changes_since_save", "Changes made since the last snapshot."),
+		saving:      d("persistence_saving", "1 while a snapshot is being written."),
 	}
 }
 
@@ -76,6 +89,9 @@ func newNodeCollector(n nodeSource, clients clientCounter, ready func() bool) *n
 func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.info, c.readyDesc, c.keys, c.volatileKeys, c.usedMemory, c.maxMemory,
 		c.connected, c.hits, c.misses, c.expired, c.evicted} {
+		ch <- d
+	}
+	for _, d := range []*prometheus.Desc{c.logBytes, c.logBuffered, c.writeOK, c.saveOK, c.lastSave, c.sinceSave, c.saving} {
 		ch <- d
 	}
 	if c.node.Clustered() {
@@ -106,6 +122,15 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.misses, float64(st.Misses))
 	counter(c.expired, float64(st.ExpiredKeys))
 	counter(c.evicted, float64(st.EvictedKeys))
+	if ps := c.node.PersistenceStats(); ps.Enabled {
+		gauge(c.logBytes, float64(ps.LogSize))
+		gauge(c.logBuffered, float64(ps.Buffered))
+		gauge(c.writeOK, boolFloat(ps.LastWriteErr == nil))
+		gauge(c.saveOK, boolFloat(ps.LastSaveErr == nil))
+		gauge(c.lastSave, float64(c.node.LastSave().Unix()))
+		gauge(c.sinceSave, float64(ps.ChangesSinceSave))
+		gauge(c.saving, boolFloat(ps.Saving))
+	}
 	if !c.node.Clustered() {
 		return
 	}
