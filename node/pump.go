@@ -151,5 +151,5 @@ func (n *Node) AwaitWrites(done func(err error)) (immediate bool) {
 	return false
 }
 
-// changesPassed reports whether every change up to seq has been passed on.
+// passed reports whether every change up to seq has been passed on.
 func (p *pump) passed(seq uint64) bool { return p.done.Load() >= seq }

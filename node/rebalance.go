@@ -283,8 +283,13 @@ func memberKey(m Member) string { return m.Name + "/" + m.Boot }
 // healed partition): this node then sends the slot on to its other owners
 // again, so that they all end up with the merged state.
 func (n *Node) ApplyHandOff(recs []byte) (int, error) {
+	c := n.cluster
+	var v *View
+	if c != nil && c.handoff.kickCh != nil {
+		v = c.view.Load()
+	}
 	applied := 0
-	var merged []int
+	var merged, notOwned []int
 	for off := 0; off < len(recs); {
 		r, size, err := store.DecodeRecord(recs[off:])
 		if err != nil {
@@ -299,43 +304,39 @@ func (n *Node) ApplyHandOff(recs []byte) (int, error) {
 		if err != nil {
 			return applied, fmt.Errorf("record at offset %d: %w", off, err)
 		}
+		off += size
 		if ok {
 			applied++
-			if had && !slices.Contains(merged, slot) {
-				merged = append(merged, slot)
-			}
 		}
-		off += size
+		if v == nil {
+			continue
+		}
+		switch {
+		case !v.IsOwner(slot):
+			// Sent by a node whose view is ahead of ours (or that hands
+			// its slots to their future owners): a pass under our older
+			// view must not drop it.
+			if !r.Flush && !slices.Contains(notOwned, slot) {
+				notOwned = append(notOwned, slot)
+			}
+		case ok && had && !slices.Contains(merged, slot):
+			merged = append(merged, slot)
+		}
 	}
-	c := n.cluster
-	if c == nil || c.handoff.kickCh == nil {
+	if v == nil || len(merged)+len(notOwned) == 0 {
 		return applied, nil
 	}
-	v := c.view.Load()
 	h := &c.handoff
+	now := time.Now()
 	h.mu.Lock()
-	kick := false
 	for _, slot := range merged {
-		if v != nil && v.IsOwner(slot) {
-			h.synced[slot] = []string{} // every owner must get the merged slot
-			kick = true
-		}
+		h.synced[slot] = []string{} // every owner must get the merged slot
 	}
-	if v != nil {
-		// A slot sent here by a node whose view is ahead of ours (or that
-		// hands its slots to their future owners) must not be dropped by a
-		// pass under our older view.
-		now := time.Now()
-		for off := 0; off < len(recs); {
-			r, size, _ := store.DecodeRecord(recs[off:])
-			if slot := ring.Slot(r.Key); !r.Flush && !v.IsOwner(slot) {
-				h.received[slot] = now
-			}
-			off += size
-		}
+	for _, slot := range notOwned {
+		h.received[slot] = now
 	}
 	h.mu.Unlock()
-	if kick {
+	if len(merged) > 0 {
 		h.kick()
 	}
 	return applied, nil

@@ -2,6 +2,7 @@ package resp
 
 import (
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -128,7 +129,7 @@ func slotRanges(v *node.View) []slotRange {
 	var prev []string
 	for slot := range ring.SlotCount {
 		owners := v.Ring.Owners(slot)
-		if len(out) > 0 && slicesEqual(prev, owners) {
+		if len(out) > 0 && slices.Equal(prev, owners) {
 			out[len(out)-1].end = slot
 			continue
 		}
@@ -136,18 +137,6 @@ func slotRanges(v *node.View) []slotRange {
 		prev = owners
 	}
 	return out
-}
-
-func slicesEqual(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // hostPort splits a member's RESP address for CLUSTER replies.

@@ -205,12 +205,12 @@ func cmdCommandGetKeys(c *Client, args [][]byte) {
 	switch {
 	case cmd == nil:
 		c.errorReply("ERR Invalid command specified")
-	case cmd.firstKey == 0:
+	case cmd.firstKey == 0 && cmd.movableKeys == nil:
 		c.errorReply("ERR The command has no key arguments")
 	case !cmd.arityOK(len(args) - 2):
 		c.errorReply("ERR Invalid number of arguments specified for command")
 	default:
-		pos := cmd.keys(args[2:])
+		pos := commandKeys(cmd, args[2:])
 		if len(pos) == 0 {
 			c.errorReply("ERR The command has no key arguments")
 			return

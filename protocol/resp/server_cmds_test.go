@@ -415,6 +415,8 @@ func TestCommand(t *testing.T) {
 		want string
 	}{
 		{"mset", []string{"mset", "a", "1", "b", "2"}, "*2\r\n$1\r\na\r\n$1\r\nb\r\n"},
+		{"zunionstore numkeys", []string{"zunionstore", "d", "2", "a", "b"}, "*3\r\n$1\r\nd\r\n$1\r\na\r\n$1\r\nb\r\n"},
+		{"sintercard numkeys", []string{"sintercard", "2", "a", "b"}, "*2\r\n$1\r\na\r\n$1\r\nb\r\n"},
 		{"get", []string{"GET", "k"}, "*1\r\n$1\r\nk\r\n"},
 		{"del", []string{"del", "a", "b", "c"}, "*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n"},
 		{"subcommand", []string{"memory", "usage", "k"}, "*1\r\n$1\r\nk\r\n"},
