@@ -107,10 +107,16 @@ func (h *handoff) pass(c *cluster) bool {
 		}
 		h.mu.Lock()
 		synced := h.synced[slot]
-		if synced == nil && h.prev != nil && h.prev.IsOwner(slot) {
+		wasPrimary := h.prev != nil && h.prev.IsPrimary(slot)
+		switch {
+		case wasPrimary && len(synced) > 0:
+			// It took writes as primary since it last streamed the slot
+			// (alone on its side of a partition, say): only the owners it
+			// replicated them to have them.
+			synced = ownerKeys(h.prev, h.prev.Ring.Owners(slot))
+		case synced == nil && h.prev != nil && h.prev.IsOwner(slot):
 			synced = ownerKeys(h.prev, h.prev.Ring.Owners(slot)) // received while an owner: they all had it
 		}
-		wasPrimary := h.prev != nil && h.prev.IsPrimary(slot)
 		h.mu.Unlock()
 		p := &plan{owners: owners}
 		plans[slot] = p
