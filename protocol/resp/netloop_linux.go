@@ -264,10 +264,14 @@ func (lp *loop) serve(c *Client, ev uint32) {
 
 // run1 executes c's buffered commands unless c is parked, and flushes.
 // Messages pushed to c (a woken command's reply, pub/sub messages) go out
-// before the replies of the commands that follow them.
+// before the replies of the commands that follow them. blocked is read
+// before the pushed messages are taken: a parked command answered between
+// the two would otherwise run the pipeline on with its reply left behind,
+// sent after the replies of the commands that follow it.
 func (lp *loop) run1(c *Client) {
+	blocked := c.blocked.Load()
 	c.takePushed()
-	if !c.blocked.Load() && !c.runBuffered() {
+	if !blocked && !c.runBuffered() {
 		lp.flush(c)
 		lp.drop(c)
 		return
