@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -361,4 +362,36 @@ func BenchmarkSetTracked(b *testing.B) {
 		}
 	}
 	reportOps(b)
+}
+
+// BenchmarkZSetAddRandom is redis-benchmark's ZADD on the set itself: random
+// scores for members drawn from 100,000, most of them already there.
+func BenchmarkZSetAddRandom(b *testing.B) {
+	z := NewZSet().(*ZSet)
+	members := make([][]byte, 100000)
+	for i := range members {
+		members[i] = []byte("element:" + strconv.Itoa(i))
+		z.Add(members[i], float64(rand.IntN(100000)), AddFlags{})
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		z.Add(members[rand.IntN(len(members))], float64(rand.IntN(100000)), AddFlags{})
+	}
+}
+
+// BenchmarkZSetRankRandom looks up the ranks of random members of a 100,000
+// member set.
+func BenchmarkZSetRankRandom(b *testing.B) {
+	z := NewZSet().(*ZSet)
+	members := make([][]byte, 100000)
+	for i := range members {
+		members[i] = []byte("element:" + strconv.Itoa(i))
+		z.Add(members[i], float64(rand.IntN(100000)), AddFlags{})
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		z.Rank(members[rand.IntN(len(members))], false)
+	}
 }

@@ -215,9 +215,9 @@ func appendEntryRecord(dst []byte, e *entry) []byte {
 			dst = appendString(dst, m)
 		}
 	case *ZSet:
-		for n := c.zsl.first(); n != nil; n = n.level[0].forward {
-			dst = appendString(dst, n.member)
-			dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(n.score))
+		for m, score := range c.All {
+			dst = appendString(dst, m)
+			dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(score))
 		}
 	default:
 		panic(fmt.Sprintf("store: no record encoding for %T", o.obj)) // a Collection the store does not define

@@ -6,17 +6,18 @@ import (
 )
 
 // ZSet is a sorted set: members ordered by (score, member), with a
-// member → node map for O(1) score lookups and a skip list for O(log n)
-// ranks and ranges. Its methods run under the shard lock of its key (see
+// member → score map for O(1) score lookups and a counted B+ tree (ztree)
+// for O(log n) ranks and ranges. Its methods run under the shard lock of its key (see
 // Store.ViewObject and Store.UpdateObject); member strings it yields are
 // immutable and may be kept, but the set may change once the lock is
 // released.
 type ZSet struct {
-	dict  map[string]*zslNode
-	zsl   *skiplist
+	dict  map[string]float64
+	tree  *ztree
 	bytes int64
-	// skiplist is set once the set outgrows Redis's listpack limits; like
-	// Redis, it never converts back.
+	// skiplist is set once the set outgrows Redis's listpack limits, after
+	// which OBJECT ENCODING says "skiplist" as Redis does (whatever the
+	// structure); like Redis, it never converts back.
 	skiplist bool
 }
 
@@ -26,12 +27,14 @@ const (
 	zsetListpackValue   = 64
 )
 
-// zsetMemberOverhead estimates a member's map slot, node header and string
-// header beyond the allocation sizes of its name and tower.
-const zsetMemberOverhead = 96
+// zsetMemberOverhead estimates a member's map slot (string header, score,
+// control byte, load slack) and its place in a tree leaf (string header and
+// score, leaves partly full) beyond the allocation of its name: measured,
+// 114 heap bytes a member for a million 14-byte members.
+const zsetMemberOverhead = 98
 
 // NewZSet returns an empty sorted set.
-func NewZSet() Collection { return &ZSet{dict: make(map[string]*zslNode), zsl: newSkiplist()} }
+func NewZSet() Collection { return &ZSet{dict: make(map[string]float64), tree: newZTree()} }
 
 // Kind implements Collection.
 func (z *ZSet) Kind() Kind { return KindZSet }
@@ -49,46 +52,43 @@ func (z *ZSet) Encoding() string {
 func (z *ZSet) Len() int { return len(z.dict) }
 
 // Bytes implements Collection.
-func (z *ZSet) Bytes() int64 { return int64(96+allocSize(zslMaxLevel*16)) + z.bytes }
+func (z *ZSet) Bytes() int64 { return 96 + z.bytes }
 
 // Clone implements Collection.
 func (z *ZSet) Clone() Collection {
 	c := NewZSet().(*ZSet)
-	for n := z.zsl.first(); n != nil; n = n.level[0].forward {
-		c.insert(n.member, n.score)
+	for m, score := range z.All {
+		c.insert(m, score)
 	}
 	c.skiplist = z.skiplist
 	return c
 }
 
-func zsetNodeBytes(n *zslNode) int64 {
-	return int64(zsetMemberOverhead + allocSize(len(n.member)) + allocSize(len(n.level)*16))
+func zsetMemberBytes(member string) int64 {
+	return int64(zsetMemberOverhead + allocSize(len(member)))
 }
 
 // insert adds a member known to be absent.
 func (z *ZSet) insert(member string, score float64) {
-	n := z.zsl.insert(score, member)
-	z.dict[member] = n
-	z.bytes += zsetNodeBytes(n)
+	z.tree.insert(zelem{score, member})
+	z.dict[member] = score
+	z.bytes += zsetMemberBytes(member)
 	if len(z.dict) > zsetListpackEntries || len(member) > zsetListpackValue {
 		z.skiplist = true
 	}
 }
 
-// remove deletes the member of node n.
-func (z *ZSet) remove(n *zslNode) {
-	z.zsl.delete(n.score, n.member)
-	delete(z.dict, n.member)
-	z.bytes -= zsetNodeBytes(n)
+// remove deletes member e.
+func (z *ZSet) remove(e zelem) {
+	z.tree.delete(e)
+	delete(z.dict, e.member)
+	z.bytes -= zsetMemberBytes(e.member)
 }
 
 // Score returns member's score.
 func (z *ZSet) Score(member []byte) (float64, bool) {
-	n, ok := z.dict[string(member)]
-	if !ok {
-		return 0, false
-	}
-	return n.score, true
+	score, ok := z.dict[string(member)]
+	return score, ok
 }
 
 // AddFlags are ZADD's options. GT and LT only restrict updates of existing
@@ -112,7 +112,7 @@ func (z *ZSet) Add(member []byte, score float64, f AddFlags) (AddResult, error) 
 	if score == 0 {
 		score = 0 // -0 is stored as 0, as Redis's listpack encoding does
 	}
-	n, ok := z.dict[string(member)]
+	cur, ok := z.dict[string(member)]
 	if !ok {
 		if f.XX {
 			return AddResult{NOP: true}, nil
@@ -123,7 +123,6 @@ func (z *ZSet) Add(member []byte, score float64, f AddFlags) (AddResult, error) 
 	if f.NX {
 		return AddResult{NOP: true}, nil
 	}
-	cur := n.score
 	if f.Incr {
 		score += cur
 		if math.IsNaN(score) {
@@ -139,15 +138,16 @@ func (z *ZSet) Add(member []byte, score float64, f AddFlags) (AddResult, error) 
 	if score == cur { // -0 == 0: no change, as in Redis
 		return AddResult{Score: cur}, nil
 	}
-	z.zsl.updateScore(n, score)
+	m := z.tree.move(zelem{cur, string(member)}, score)
+	z.dict[m] = score
 	return AddResult{Updated: true, Score: score}, nil
 }
 
 // Rem deletes member and reports whether it existed.
 func (z *ZSet) Rem(member []byte) bool {
-	n, ok := z.dict[string(member)]
+	score, ok := z.dict[string(member)]
 	if ok {
-		z.remove(n)
+		z.remove(zelem{score, string(member)})
 	}
 	return ok
 }
@@ -155,15 +155,15 @@ func (z *ZSet) Rem(member []byte) bool {
 // Rank returns member's 0-based rank (from the highest score when rev) and
 // score.
 func (z *ZSet) Rank(member []byte, rev bool) (int, float64, bool) {
-	n, ok := z.dict[string(member)]
+	score, ok := z.dict[string(member)]
 	if !ok {
 		return 0, 0, false
 	}
-	r := z.zsl.rank(n.score, n.member) - 1
+	r := z.tree.rank(zelem{score, string(member)})
 	if rev {
 		r = len(z.dict) - 1 - r
 	}
-	return r, n.score, true
+	return r, score, true
 }
 
 // ScoreRange is a score interval, each end inclusive unless marked
@@ -225,27 +225,30 @@ func (r LexRange) lteMax(m string) bool {
 // ScoreSpan returns the 0-based rank interval [lo, hi] of the members in r;
 // hi < lo when there are none. It is O(log n).
 func (z *ZSet) ScoreSpan(r ScoreRange) (lo, hi int) {
-	first, fr := z.zsl.firstWhere(func(n *zslNode) bool { return !r.gteMin(n.score) })
-	if first == nil || !r.lteMax(first.score) {
+	lo = z.tree.countBelow(func(e zelem) bool { return !r.gteMin(e.score) })
+	if lo == z.tree.length {
 		return 0, -1
 	}
-	_, lr := z.zsl.lastWhere(func(n *zslNode) bool { return r.lteMax(n.score) })
-	return fr - 1, lr - 1
+	hi = z.tree.countBelow(func(e zelem) bool { return r.lteMax(e.score) }) - 1
+	if hi < lo {
+		return 0, -1
+	}
+	return lo, hi
 }
 
 // LexSpan returns the 0-based rank interval [lo, hi] of the members in r,
 // assuming (as Redis does) that all scores are equal; hi < lo when there are
 // none. It is O(log n).
 func (z *ZSet) LexSpan(r LexRange) (lo, hi int) {
-	first, fr := z.zsl.firstWhere(func(n *zslNode) bool { return !r.gteMin(n.member) })
-	if first == nil || !r.lteMax(first.member) {
+	lo = z.tree.countBelow(func(e zelem) bool { return !r.gteMin(e.member) })
+	if lo == z.tree.length {
 		return 0, -1
 	}
-	_, lr := z.zsl.lastWhere(func(n *zslNode) bool { return r.lteMax(n.member) })
-	if lr < fr {
+	hi = z.tree.countBelow(func(e zelem) bool { return r.lteMax(e.member) }) - 1
+	if hi < lo {
 		return 0, -1
 	}
-	return fr - 1, lr - 1
+	return lo, hi
 }
 
 // Range calls fn for the members of 0-based ranks lo..hi (clamped to the
@@ -257,17 +260,19 @@ func (z *ZSet) Range(lo, hi int, rev bool, fn func(member string, score float64)
 		return
 	}
 	if rev {
-		for n, i := z.zsl.byRank(hi+1), hi; n != nil && i >= lo; n, i = n.backward, i-1 {
-			if !fn(n.member, n.score) {
+		for c, i := z.tree.cursor(hi), hi; c.valid() && i >= lo; c.prev() {
+			if e := c.elem(); !fn(e.member, e.score) {
 				return
 			}
+			i--
 		}
 		return
 	}
-	for n, i := z.zsl.byRank(lo+1), lo; n != nil && i <= hi; n, i = n.level[0].forward, i+1 {
-		if !fn(n.member, n.score) {
+	for c, i := z.tree.cursor(lo), lo; c.valid() && i <= hi; c.next() {
+		if e := c.elem(); !fn(e.member, e.score) {
 			return
 		}
+		i++
 	}
 }
 
@@ -278,14 +283,11 @@ func (z *ZSet) RemRange(lo, hi int) int {
 	if lo > hi {
 		return 0
 	}
-	n := z.zsl.byRank(lo + 1)
-	removed := 0
-	for ; n != nil && removed <= hi-lo; removed++ {
-		next := n.level[0].forward
-		z.remove(n)
-		n = next
+	for range hi - lo + 1 {
+		n, i := z.tree.at(lo)
+		z.remove(n.elems[i])
 	}
-	return removed
+	return hi - lo + 1
 }
 
 // Pop deletes and returns up to count members from the lowest scores, or
@@ -294,12 +296,12 @@ func (z *ZSet) Pop(count int, max bool) []ScoredMember {
 	count = min(count, len(z.dict))
 	out := make([]ScoredMember, 0, count)
 	for range count {
-		n := z.zsl.first()
+		e := z.tree.first()
 		if max {
-			n = z.zsl.tail
+			e = z.tree.last()
 		}
-		out = append(out, ScoredMember{Member: n.member, Score: n.score})
-		z.remove(n)
+		out = append(out, ScoredMember{Member: e.member, Score: e.score})
+		z.remove(e)
 	}
 	return out
 }
@@ -318,8 +320,8 @@ func (z *ZSet) Random(count int) []ScoredMember {
 		return nil
 	}
 	at := func(r int) ScoredMember {
-		x := z.zsl.byRank(r + 1)
-		return ScoredMember{Member: x.member, Score: x.score}
+		n, i := z.tree.at(r)
+		return ScoredMember{Member: n.elems[i].member, Score: n.elems[i].score}
 	}
 	if count >= n {
 		out := make([]ScoredMember, 0, n)
@@ -354,16 +356,18 @@ func (z *ZSet) RandomRepeat(count int, fn func(member string, score float64)) {
 		return
 	}
 	for range count {
-		x := z.zsl.byRank(rand.IntN(n) + 1)
-		fn(x.member, x.score)
+		l, i := z.tree.at(rand.IntN(n))
+		fn(l.elems[i].member, l.elems[i].score)
 	}
 }
 
 // All yields every member and score in order.
 func (z *ZSet) All(yield func(member string, score float64) bool) {
-	for n := z.zsl.first(); n != nil; n = n.level[0].forward {
-		if !yield(n.member, n.score) {
-			return
+	for l := z.tree.head; l != nil; l = l.next {
+		for _, e := range l.elems {
+			if !yield(e.member, e.score) {
+				return
+			}
 		}
 	}
 }

@@ -9,57 +9,177 @@ import (
 	"testing"
 )
 
-// checkSkiplist verifies the skip list's invariants: order, spans, backward
-// links, tail, length, level, and that the dict and the list agree.
-func checkSkiplist(t *testing.T, z *ZSet) {
+// checkTree verifies the tree's invariants: members in order along the
+// leaf chain, back links, head and tail, every leaf at one depth, fills
+// within bounds, counts and lower bounds of inner nodes right, ranks, and
+// that the dict and the tree agree.
+func checkTree(t *testing.T, z *ZSet) {
 	t.Helper()
-	sl := z.zsl
-	if sl.length != len(z.dict) {
-		t.Fatalf("length %d, dict %d", sl.length, len(z.dict))
+	tr := z.tree
+	if tr.length != len(z.dict) {
+		t.Fatalf("length %d, dict %d", tr.length, len(z.dict))
 	}
-	// Rank of every node along level 0.
-	rank := map[*zslNode]int{sl.head: 0}
-	var prev *zslNode
+	depth := -1
+	var walk func(n *zbNode, d int, root bool) (lo, hi zelem, count int)
+	walk = func(n *zbNode, d int, root bool) (lo, hi zelem, count int) {
+		if n.fill() > zbMax || (!root && n.fill() < zbMin) {
+			t.Fatalf("node at depth %d holds %d entries", d, n.fill())
+		}
+		if n.leaf() {
+			if depth < 0 {
+				depth = d
+			} else if d != depth {
+				t.Fatalf("leaves at depths %d and %d", depth, d)
+			}
+			if len(n.elems) == 0 {
+				if !root {
+					t.Fatalf("empty leaf at depth %d", d)
+				}
+				return zelem{}, zelem{}, 0
+			}
+			return n.elems[0], n.elems[len(n.elems)-1], len(n.elems)
+		}
+		if len(n.kids) != len(n.mins) || len(n.kids) != len(n.sizes) || len(n.kids) < 2 && !root {
+			t.Fatalf("inner node with %d kids, %d bounds, %d sizes", len(n.kids), len(n.mins), len(n.sizes))
+		}
+		var prevHi zelem
+		for i, k := range n.kids {
+			klo, khi, kc := walk(k, d+1, false)
+			if kc != n.sizes[i] {
+				t.Fatalf("depth %d kid %d: size %d, holds %d", d, i, n.sizes[i], kc)
+			}
+			if zless(klo, n.mins[i]) {
+				t.Fatalf("depth %d kid %d: member %v below its bound %v", d, i, klo, n.mins[i])
+			}
+			if i > 0 && !zless(prevHi, n.mins[i]) {
+				t.Fatalf("depth %d kid %d: bound %v not above the previous kid's %v", d, i, n.mins[i], prevHi)
+			}
+			if i == 0 {
+				lo = klo
+			}
+			prevHi, hi = khi, khi
+			count += kc
+		}
+		return lo, hi, count
+	}
+	if _, _, c := walk(tr.root, 0, true); c != tr.length {
+		t.Fatalf("tree holds %d members, length %d", c, tr.length)
+	}
 	i := 0
-	for n := sl.first(); n != nil; n = n.level[0].forward {
-		i++
-		rank[n] = i
-		if prev != nil && !zslLess(prev.score, prev.member, n.score, n.member) {
-			t.Fatalf("out of order at %d: (%v %q) then (%v %q)", i, prev.score, prev.member, n.score, n.member)
+	var prevLeaf *zbNode
+	var prev zelem
+	for l := tr.head; l != nil; l = l.next {
+		if l.prev != prevLeaf {
+			t.Fatalf("leaf %d: wrong back link", i)
 		}
-		if n.backward != prev {
-			t.Fatalf("backward of %q wrong", n.member)
-		}
-		if z.dict[n.member] != n {
-			t.Fatalf("dict does not point at node %q", n.member)
-		}
-		if got := sl.rank(n.score, n.member); got != i {
-			t.Fatalf("rank(%q) = %d, want %d", n.member, got, i)
-		}
-		if got := sl.byRank(i); got != n {
-			t.Fatalf("byRank(%d) wrong", i)
-		}
-		prev = n
-	}
-	if i != sl.length || sl.tail != prev {
-		t.Fatalf("walked %d nodes of %d; tail ok %v", i, sl.length, sl.tail == prev)
-	}
-	if sl.level < 1 || (sl.level > 1 && sl.head.level[sl.level-1].forward == nil) {
-		t.Fatalf("level %d not minimal", sl.level)
-	}
-	// Every link's span is the rank distance it covers.
-	for lvl := range sl.level {
-		for x := sl.head; x != nil; x = x.level[lvl].forward {
-			f := x.level[lvl].forward
-			want := sl.length - rank[x]
-			if f != nil {
-				want = rank[f] - rank[x]
+		for _, e := range l.elems {
+			if i > 0 && !zless(prev, e) {
+				t.Fatalf("out of order at %d: %v then %v", i, prev, e)
 			}
-			if x.level[lvl].span != want && f != nil {
-				t.Fatalf("level %d span after rank %d = %d, want %d", lvl, rank[x], x.level[lvl].span, want)
+			if score, ok := z.dict[e.member]; !ok || score != e.score {
+				t.Fatalf("dict has %q at %v, %v; tree at %v", e.member, score, ok, e.score)
+			}
+			if r := tr.rank(e); r != i {
+				t.Fatalf("rank(%v) = %d, want %d", e, r, i)
+			}
+			if n, j := tr.at(i); n.elems[j] != e {
+				t.Fatalf("at(%d) = %v, want %v", i, n.elems[j], e)
+			}
+			prev = e
+			i++
+		}
+		prevLeaf = l
+	}
+	if i != tr.length || tr.tail != prevLeaf {
+		t.Fatalf("walked %d members of %d; tail ok %v", i, tr.length, tr.tail == prevLeaf)
+	}
+}
+
+// TestZSetTreeDeep drives a tree three levels deep through growth, heavy
+// deletes (merges and borrows at every level), score moves and regrowth,
+// checked against a map after each phase.
+func TestZSetTreeDeep(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	z := NewZSet().(*ZSet)
+	want := map[string]float64{}
+	member := func() string { return fmt.Sprintf("m%05d", rng.IntN(20000)) }
+	check := func(phase string) {
+		t.Helper()
+		checkTree(t, z)
+		if len(want) != z.Len() {
+			t.Fatalf("%s: Len %d, want %d", phase, z.Len(), len(want))
+		}
+		for m, s := range want {
+			if got, ok := z.Score([]byte(m)); !ok || got != s {
+				t.Fatalf("%s: score of %s = %v %v, want %v", phase, m, got, ok, s)
 			}
 		}
 	}
+	for range 30000 {
+		m, s := member(), float64(rng.IntN(1000))
+		z.Add([]byte(m), s, AddFlags{})
+		want[m] = s
+	}
+	check("grown")
+	if h := treeHeight(z.tree.root); h < 3 {
+		t.Fatalf("height %d: the test wants inner nodes under the root", h)
+	}
+	for range 40000 {
+		m := member()
+		if z.Rem([]byte(m)) != hasKey(want, m) {
+			t.Fatalf("Rem(%s) disagrees", m)
+		}
+		delete(want, m)
+	}
+	check("shrunk")
+	for m := range want {
+		s := float64(rng.IntN(1000)) + 0.5
+		z.Add([]byte(m), s, AddFlags{})
+		want[m] = s
+	}
+	check("moved")
+	z.RemRange(100, z.Len()-100)
+	want = map[string]float64{}
+	for m, s := range z.All {
+		want[m] = s
+	}
+	check("range removed")
+	for range 20000 {
+		m, s := member(), float64(rng.IntN(1000))
+		z.Add([]byte(m), s, AddFlags{})
+		want[m] = s
+	}
+	check("regrown")
+	// Runs of neighbours removed here and there, refilled at random:
+	// underfull nodes next to full ones, so nodes take from siblings on
+	// both sides, at the leaves and above.
+	for round := range 400 {
+		lo := rng.IntN(z.Len())
+		z.RemRange(lo, lo+rng.IntN(3*zbMax))
+		for range rng.IntN(3 * zbMax) {
+			z.Add([]byte(member()), float64(rng.IntN(1000)), AddFlags{})
+		}
+		if round%50 == 0 {
+			checkTree(t, z)
+		}
+	}
+	want = map[string]float64{}
+	for m, s := range z.All {
+		want[m] = s
+	}
+	check("churned")
+}
+
+func hasKey(m map[string]float64, k string) bool {
+	_, ok := m[k]
+	return ok
+}
+
+func treeHeight(n *zbNode) int {
+	if n.leaf() {
+		return 1
+	}
+	return 1 + treeHeight(n.kids[0])
 }
 
 // model is the reference: members sorted by (score, member).
@@ -135,7 +255,7 @@ func TestZSetAddFlags(t *testing.T) {
 			} else if !ok || s != tc.after {
 				t.Fatalf("score %v %v; want %v", s, ok, tc.after)
 			}
-			checkSkiplist(t, z)
+			checkTree(t, z)
 		})
 	}
 }
@@ -278,7 +398,7 @@ func TestZSetRandomOps(t *testing.T) {
 					}
 				}
 				if step%100 == 0 {
-					checkSkiplist(t, z)
+					checkTree(t, z)
 				}
 				s := m.sorted()
 				if z.Len() != len(s) {
@@ -293,7 +413,7 @@ func TestZSetRandomOps(t *testing.T) {
 					}
 				}
 			}
-			checkSkiplist(t, z)
+			checkTree(t, z)
 			s := m.sorted()
 			if got := rangeAll(z, 0, len(s), false); !slices.Equal(got, s) {
 				t.Fatalf("final range differs")
@@ -304,7 +424,7 @@ func TestZSetRandomOps(t *testing.T) {
 				t.Fatalf("final reverse range differs")
 			}
 			c := z.Clone().(*ZSet)
-			checkSkiplist(t, c)
+			checkTree(t, c)
 			if got := rangeAll(c, 0, len(s), false); !slices.Equal(got, s) {
 				t.Fatalf("clone differs")
 			}
@@ -312,7 +432,7 @@ func TestZSetRandomOps(t *testing.T) {
 			if z.Len() != 0 || z.Bytes() != base {
 				t.Fatalf("after removing all: Len %d, Bytes %d, want 0, %d", z.Len(), z.Bytes(), base)
 			}
-			checkSkiplist(t, z)
+			checkTree(t, z)
 		})
 	}
 }
@@ -396,5 +516,36 @@ func BenchmarkZSetRank(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		z.Rank(key, false)
+	}
+}
+
+// TestZSetTreeEven moves entries between inner neighbours both ways, as a
+// delete does when one of them runs low, and checks counts and order.
+func TestZSetTreeEven(t *testing.T) {
+	// leaves returns n inner-node entries: single-member leaves from k on.
+	leaves := func(k, n int) *zbNode {
+		in := &zbNode{}
+		for i := range n {
+			e := zelem{float64(k + i), ""}
+			in.kids = append(in.kids, &zbNode{elems: []zelem{e}})
+			in.mins = append(in.mins, e)
+			in.sizes = append(in.sizes, 1)
+		}
+		return in
+	}
+	for _, c := range []struct{ a, b, moved int }{{60, 5, -28}, {5, 60, 27}} {
+		a, b := leaves(0, c.a), leaves(c.a, c.b)
+		if moved := even(a, b); moved != c.moved {
+			t.Fatalf("%d|%d: moved %d, want %d", c.a, c.b, moved, c.moved)
+		}
+		if len(a.kids) != (c.a+c.b)/2 || len(a.kids)+len(b.kids) != c.a+c.b {
+			t.Fatalf("%d|%d: fills %d|%d", c.a, c.b, len(a.kids), len(b.kids))
+		}
+		all := append(slices.Clone(a.mins), b.mins...)
+		for i, e := range all {
+			if e.score != float64(i) || len(a.sizes)+len(b.sizes) != len(all) {
+				t.Fatalf("%d|%d: order lost at %d: %v", c.a, c.b, i, e)
+			}
+		}
 	}
 }
