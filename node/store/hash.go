@@ -101,14 +101,14 @@ func (h *Hash) Get(field []byte) ([]byte, bool) {
 
 // Set sets field to a copy of val and reports whether the field is new.
 func (h *Hash) Set(field, val []byte) bool {
-	_, had := h.index[string(field)]
-	h.setOwned(field, append([]byte(nil), val...))
-	return !had
+	return h.setOwned(field, append([]byte(nil), val...))
 }
 
-// setOwned sets field to v, which the hash keeps.
-func (h *Hash) setOwned(field, v []byte) {
-	if i, ok := h.index[string(field)]; ok {
+// setOwned sets field to v, which the hash keeps, and reports whether the
+// field is new. One map lookup finds an existing field.
+func (h *Hash) setOwned(field, v []byte) bool {
+	i, ok := h.index[string(field)]
+	if ok {
 		e := &h.entries[i]
 		h.bytes += fieldBytes(e.field, v) - fieldBytes(e.field, e.val)
 		e.val = v
@@ -119,6 +119,7 @@ func (h *Hash) setOwned(field, v []byte) {
 		h.bytes += fieldBytes(f, v)
 	}
 	h.noteSize(len(field), len(v))
+	return !ok
 }
 
 // noteSize converts the reported encoding once the hash outgrows a listpack.
