@@ -66,6 +66,8 @@ type Client struct {
 	suspended     bool     // the last command parked (see suspend); loop-owned
 	wokenAt       bool     // a parked command was woken: look for a replay
 	holdWrites    bool     // c.out holds a write's reply: see holdOutput
+	overlapping   bool     // forwards are in flight or their replies queued; loop-owned
+	ovl           overlap  // see overlap.go; guarded by pushMu
 
 	track trackState // CLIENT TRACKING (see tracking.go); owned by the client's loop
 

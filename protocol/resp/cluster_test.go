@@ -694,3 +694,55 @@ func TestClusterRestartWithPersistence(t *testing.T) {
 	}
 	t.Logf("held %d keys before the crash, %d after the restart", held, back.node.Len())
 }
+
+// TestClusterPipelineOrder pipelines, through one node, commands for keys
+// of every node with keyless commands between them: forwards overlap, and
+// every reply still comes in command order, each key's commands in order.
+func TestClusterPipelineOrder(t *testing.T) {
+	tc := startCluster(t, 3, nil)
+	entry := tc.live()[0]
+	ctx := context.Background()
+	for _, proto := range []int{2, 3} {
+		c := entry.client(t, proto)
+		p := c.Pipeline()
+		type check struct {
+			cmd  redis.Cmder
+			want string
+		}
+		var checks []check
+		counter := "ctr:" + strconv.Itoa(proto)
+		for i := range 3000 {
+			k := "order:" + strconv.Itoa(proto) + ":" + strconv.Itoa(i%700)
+			v := strconv.Itoa(i)
+			switch i % 7 {
+			case 0:
+				checks = append(checks, check{p.Incr(ctx, counter), strconv.Itoa(i/7 + 1)})
+			case 3:
+				checks = append(checks, check{p.Ping(ctx), "PONG"})
+			default:
+				checks = append(checks, check{p.Set(ctx, k, v, 0), "OK"})
+				checks = append(checks, check{p.Get(ctx, k), v})
+			}
+		}
+		if _, err := p.Exec(ctx); err != nil {
+			t.Fatalf("RESP%d: %v", proto, err)
+		}
+		for i, ch := range checks {
+			var got string
+			switch cmd := ch.cmd.(type) {
+			case *redis.IntCmd:
+				got = strconv.FormatInt(cmd.Val(), 10)
+			case *redis.StatusCmd:
+				got = cmd.Val()
+			case *redis.StringCmd:
+				got = cmd.Val()
+			}
+			if got != ch.want {
+				t.Fatalf("RESP%d: reply %d (%v) = %q, want %q", proto, i, ch.cmd.Args(), got, ch.want)
+			}
+		}
+	}
+	if n := entry.srv.forwarded.Load(); n == 0 {
+		t.Fatal("nothing was forwarded: the test routes nothing")
+	}
+}

@@ -203,6 +203,9 @@ func (c *Client) execute(args [][]byte) {
 		c.refuse("ERR Can't execute '" + cmd.name + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
 		return
 	}
+	if c.overlapping && c.waitOverlap(cmd, args) {
+		return
+	}
 	if c.srv.clustered && !c.tx.active && (cmd.firstKey != 0 || cmd.movableKeys != nil) && c.route(cmd, args) {
 		c.lastCmd.Store(cmd)
 		return

@@ -271,6 +271,9 @@ func (lp *loop) serve(c *Client, ev uint32) {
 func (lp *loop) run1(c *Client) {
 	blocked := c.blocked.Load()
 	c.takePushed()
+	if c.overlapping && c.releaseReady() {
+		c.overlapping = false
+	}
 	if !blocked && !c.runBuffered() {
 		lp.flush(c)
 		lp.drop(c)

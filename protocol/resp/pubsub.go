@@ -294,10 +294,16 @@ func (c *Client) deliver(msg []byte) {
 	}
 }
 
-// takePushed moves c's pushed messages to its output buffer.
+// takePushed moves c's pushed messages to its output buffer, or behind
+// its forwards in flight (see overlap.go).
 func (c *Client) takePushed() {
 	c.pushMu.Lock()
-	c.out = append(c.out, c.pushed...)
+	if c.overlapping && len(c.pushed) > 0 {
+		c.ovl.queue = append(c.ovl.queue, &queued{reply: slices.Clone(c.pushed), ready: true})
+		c.ovl.bytes += len(c.pushed)
+	} else {
+		c.out = append(c.out, c.pushed...)
+	}
 	c.pushed = c.pushed[:0]
 	c.pushPending = false
 	c.pushMu.Unlock()

@@ -114,7 +114,7 @@ func (c *Client) route(cmd *command, args [][]byte) bool {
 	if c.track.on {
 		c.afterCommand(cmd, args, v.Primary(slot).Peer)
 	}
-	if c.forward(v.Primary(slot).Peer, slot, args, v.Leaving) {
+	if c.forward(cmd, v, slot, args) {
 		return true
 	}
 	return c.importMissing(cmd, args, slot)
@@ -147,7 +147,7 @@ func (c *Client) routePeer(v *node.View, cmd *command, args [][]byte) bool {
 	case v.Leaving:
 		// This node has handed its slots off and announced its leave; a
 		// sender that has not taken that in yet still sends here.
-		return c.forward(v.Primary(slot).Peer, slot, args, true)
+		return c.forward(cmd, v, slot, args)
 	}
 	c.errorReply("MOVED " + strconv.Itoa(slot) + " " + v.Primary(slot).RESP)
 	return true
@@ -162,8 +162,9 @@ func (c *Client) routePeer(v *node.View, cmd *command, args [][]byte) bool {
 //
 // It reports false when, by the time a retry is due, the slot has become
 // this node's: the command then runs here.
-func (c *Client) forward(addr string, slot int, args [][]byte, asking bool) bool {
-	f := &forwarding{c: c, slot: slot, asking: asking, proto: int(c.proto.Load()), hint: uint64(c.id)}
+func (c *Client) forward(cmd *command, v *node.View, slot int, args [][]byte) bool {
+	addr := v.Primary(slot).Peer
+	f := &forwarding{c: c, slot: slot, asking: v.Leaving, proto: int(c.proto.Load()), hint: uint64(c.id)}
 	c.srv.forwarded.Add(1)
 	if c.lp == nil {
 		f.args = args
@@ -184,7 +185,12 @@ func (c *Client) forward(addr string, slot int, args [][]byte, asking bool) bool
 		}
 	}
 	f.args = cloneArgs(args)
-	c.suspend()
+	if !f.asking {
+		f.place = c.startForward(cmd, slot, v.Epoch)
+	}
+	if f.place == nil {
+		c.suspend()
+	}
 	f.send(addr)
 	return true
 }
@@ -268,6 +274,9 @@ type forwarding struct {
 	proto  int
 	hint   uint64
 	hops   int
+	// place is where the reply goes when the forward overlaps others
+	// (see overlap.go); nil when the client waits for it.
+	place *queued
 }
 
 // call sends the command and waits for its reply.
@@ -291,10 +300,21 @@ func (f *forwarding) send(addr string) {
 	done := func(reply []byte, err error) {
 		next, again := f.next(reply, err)
 		switch {
+		case again && next == "" && f.place != nil:
+			// The slot is this node's now. The client's pipeline has gone
+			// on, so the command runs in its place through this node's
+			// own peer listener.
+			if v := f.c.srv.node.View(); v != nil {
+				f.send(v.Self.Peer)
+				return
+			}
+			f.c.finishForward(f.place, f.slot, f.c.forwardReply(nil, peer.ErrDial))
 		case again && next == "":
 			f.c.rerun(f.args, false)
 		case again:
 			time.AfterFunc(f.backoff(), func() { f.send(next) })
+		case f.place != nil:
+			f.c.finishForward(f.place, f.slot, f.c.forwardReply(reply, err))
 		default:
 			f.c.answer(f.c.forwardReply(reply, err))
 		}

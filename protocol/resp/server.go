@@ -440,8 +440,15 @@ func (c *Client) runBuffered() bool {
 			c.cmds.Add(1)
 		}
 		c.fetched = fetched
+		before := len(c.out)
 		c.execute(args)
 		c.fetched = false
+		if c.overlapping {
+			c.holdBehind(before)
+			if c.releaseReady() {
+				c.overlapping = false
+			}
+		}
 		if c.closing {
 			return false
 		}
