@@ -109,7 +109,9 @@ func params() []param {
 			}},
 		{name: "requirepass",
 			get: func(s *Server) string { return *s.requirePass.Load() },
-			set: func(s *Server, v string) (func(), error) { return func() { s.requirePass.Store(&v) }, nil }},
+			set: func(s *Server, v string) (func(), error) {
+				return func() { s.requirePass.Store(&v); s.users.SetDefaultPassword(v) }, nil
+			}},
 		{name: "maxclients",
 			get: func(s *Server) string { return strconv.FormatInt(s.maxClients.Load(), 10) },
 			set: func(s *Server, v string) (func(), error) {
