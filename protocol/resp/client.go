@@ -36,7 +36,7 @@ type Client struct {
 
 	authed  bool      // passed AUTH, or no password is required
 	user    *acl.User // whom the connection runs as; written under mu (see setUser)
-	closing bool // close after flushing this batch
+	closing bool      // close after flushing this batch
 
 	scratch [64]byte // formatting space; never retained
 
