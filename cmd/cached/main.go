@@ -52,6 +52,14 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	cfg.resp.Logger = logger
 	cfg.resp.Version = version
 	limitHeap(cfg.node.Store.MaxMemory)
+	users, err := newUsers(cfg)
+	if err != nil {
+		return err
+	}
+	if err := checkProtectedMode(cfg, users); err != nil {
+		return err
+	}
+	cfg.resp.Users = users
 
 	n, err := node.New(cfg.node)
 	if err != nil {
