@@ -395,7 +395,7 @@ func loadConfig(args []string, lookupEnv func(string) (string, bool), stderr io.
 	}
 	// CONFIG GET reports the settings it does not own as they were given.
 	c.resp.Settings = map[string]string{}
-	for _, name := range []string{"bind", "port", "dir", "save", "appendfsync", "cluster-enabled", "replicas", "min-members", "replica-ack", "node-name"} {
+	for _, name := range []string{"bind", "port", "dir", "save", "appendfsync", "cluster-enabled", "replicas", "min-members", "replica-ack", "node-name", "aclfile", "protected-mode"} {
 		c.resp.Settings[name] = raw[name]
 	}
 	c.resp.Settings["appendonly"] = "no"

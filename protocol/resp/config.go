@@ -75,6 +75,7 @@ var staticDefaults = map[string]string{
 	"lazyfree-lazy-eviction": "no", "lazyfree-lazy-expire": "no", "lazyfree-lazy-user-del": "no",
 	"maxmemory-clients": "0", "active-expire-effort": "1", "replica-read-only": "yes",
 	"stop-writes-on-bgsave-error": "yes", "tcp-backlog": "511", "unixsocket": "",
+	"aclfile": "", "acllog-max-len": "128",
 }
 
 // params returns the table of parameters, sorted by name.
