@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
 
 	cachepb "github.com/cached/cached/cache/v1"
@@ -133,5 +134,39 @@ func TestAuthAnonymous(t *testing.T) {
 	conn := startWithUsers(t, acl.NewUsers(resp.ACLCatalog()))
 	if _, err := cachepb.NewCacheClient(conn).Get(context.Background(), &cachepb.GetRequest{Key: []byte("k")}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestAuthStream checks the stream interceptor on the reflection service,
+// a bidirectional stream: it needs credentials when the default user has
+// a password.
+func TestAuthStream(t *testing.T) {
+	users := acl.NewUsers(resp.ACLCatalog())
+	users.SetDefaultPassword("root")
+	conn := startWithUsers(t, users)
+	list := func(md metadata.MD) error {
+		ctx := metadata.NewOutgoingContext(context.Background(), md)
+		stream, err := reflectionpb.NewServerReflectionClient(conn).ServerReflectionInfo(ctx)
+		if err != nil {
+			return err
+		}
+		// A failed Send returns io.EOF; Recv returns the call's status.
+		stream.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}})
+		_, err = stream.Recv()
+		stream.CloseSend()
+		return err
+	}
+	for _, tt := range []struct {
+		name string
+		md   metadata.MD
+		code codes.Code
+	}{
+		{"no credentials", nil, codes.Unauthenticated},
+		{"wrong password", basic("default", "x"), codes.Unauthenticated},
+		{"default user", basic("default", "root"), codes.OK},
+	} {
+		if got := status.Code(list(tt.md)); got != tt.code {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.code)
+		}
 	}
 }
