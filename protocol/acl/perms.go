@@ -52,6 +52,20 @@ func (p *Perms) CommandAllowed(id int) bool {
 	return id >= 0 && id/64 < len(p.commands) && p.commands[id/64]&(1<<(id%64)) != 0
 }
 
+// CategoryAllowed reports whether p allows every command of category cat.
+func (p *Perms) CategoryAllowed(cat *Catalog, category string) bool {
+	ids, ok := cat.category[category]
+	if !ok {
+		return false
+	}
+	for _, id := range ids {
+		if !p.CommandAllowed(id) {
+			return false
+		}
+	}
+	return true
+}
+
 // AllKeys reports whether every key is accessible for reading and writing.
 func (p *Perms) AllKeys() bool { return p.allKeys }
 

@@ -2,7 +2,6 @@ package acl
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 	"sort"
 	"sync"
@@ -267,20 +266,3 @@ type Description struct {
 	Keys      string   // key patterns, e.g. "~user:* %R~pub:*"
 	Channels  string   // channel patterns, e.g. "&news"
 }
-
-// CategoryAllowed reports whether p allows every command of category cat.
-func (p *Perms) CategoryAllowed(cat *Catalog, category string) bool {
-	ids, ok := cat.category[category]
-	if !ok {
-		return false
-	}
-	for _, id := range ids {
-		if !p.CommandAllowed(id) {
-			return false
-		}
-	}
-	return true
-}
-
-// String returns u's ACL LIST line, for logs and tests.
-func (u *User) String() string { return fmt.Sprintf("user %s %s", u.name, u.Perms().description()) }
