@@ -45,6 +45,8 @@ var methodRules = map[string]struct {
 	"/cache.v1.Cache/BatchSet":   {"mset", true},
 	"/cache.v1.Cache/Expire":     {"pexpire", true},
 	"/cache.v1.Cache/Invalidate": {"del", true},
+	// Watch streams invalidations of keys, as CLIENT TRACKING does.
+	"/cache.v1.Cache/Watch": {"client|tracking", false},
 }
 
 // newMethodRules resolves methodRules in the catalog of users.
