@@ -60,6 +60,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		return err
 	}
 	cfg.resp.Users = users
+	cfg.resp.ProtectedMode = cfg.protectedMode
 
 	n, err := node.New(cfg.node)
 	if err != nil {

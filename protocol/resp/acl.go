@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"net"
 	"time"
 
 	"github.com/cached/cached/protocol/acl"
@@ -185,6 +186,25 @@ func (c *Client) logDenied(reason, object string) {
 func (c *Client) logAuthFailure(user string) {
 	c.srv.aclLog.Add(acl.LogEntry{Reason: "auth", Context: "toplevel", Object: "AUTH",
 		Username: user, ClientInfo: c.info(time.Now())}, time.Now())
+}
+
+// protectedAnonymous reports whether protected mode keeps a client from
+// addr from running as the default user without a password: it is not on
+// the loopback interface. Redis refuses such a client outright; cached
+// answers its commands with NOAUTH, so that it may still AUTH as a user
+// with a password. This holds whenever a password is removed at run time
+// (CONFIG SET requirepass "", ACL SETUSER default nopass); at start-up
+// cmd/cached refuses to listen publicly without a password at all.
+func (s *Server) protectedAnonymous(addr string) bool {
+	if !s.protected {
+		return false
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsLoopback()
 }
 
 // setUser makes u the connection's user; CLIENT LIST and ACL changes read

@@ -427,3 +427,52 @@ func TestACLRedisCLI(t *testing.T) {
 		}
 	}
 }
+
+// TestProtectedMode checks that in protected mode a client from outside
+// the loopback interface does not run as a default user without a
+// password, while loopback clients do.
+func TestProtectedMode(t *testing.T) {
+	ts := startServer(t, func(_ *node.Config, c *Config) { c.ProtectedMode = true })
+	if err := ts.srv.users.SetUser("app", []string{"on", ">pw", "~*", "+@all"}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		addr      string
+		protected bool
+		authed    bool
+	}{
+		{"127.0.0.1:5000", true, true},
+		{"[::1]:5000", true, true},
+		{"192.0.2.7:5000", true, false},
+		{"[2001:db8::1]:5000", true, false},
+		{"192.0.2.7:5000", false, true},
+	}
+	for _, tt := range tests {
+		ts.srv.protected = tt.protected
+		if c := ts.srv.newClient(tt.addr, "127.0.0.1:6379"); c.authed != tt.authed {
+			t.Errorf("protected %v, client %s: authed %v, want %v", tt.protected, tt.addr, c.authed, tt.authed)
+		}
+	}
+	ts.srv.protected = true
+	c := ts.srv.newClient("192.0.2.7:5000", "127.0.0.1:6379")
+	c.execLock = &ts.srv.execLocks[len(ts.srv.execLocks)-1]
+	for _, step := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"GET", "k"}, "-NOAUTH Authentication required.\r\n"},
+		{[]string{"AUTH", "app", "pw"}, "+OK\r\n"},
+		{[]string{"RESET"}, "+RESET\r\n"},
+		{[]string{"GET", "k"}, "-NOAUTH Authentication required.\r\n"},
+	} {
+		args := make([][]byte, len(step.args))
+		for i, a := range step.args {
+			args[i] = []byte(a)
+		}
+		c.out = c.out[:0]
+		c.execute(args)
+		if string(c.out) != step.want {
+			t.Errorf("%v: %q, want %q", step.args, c.out, step.want)
+		}
+	}
+}

@@ -185,7 +185,7 @@ func cmdReset(c *Client, _ [][]byte) {
 	c.track = trackState{}
 	c.proto.Store(2)
 	c.setUser(c.srv.users.Default())
-	c.authed = c.srv.users.AnonymousAccess()
+	c.authed = c.srv.users.AnonymousAccess() && !c.srv.protectedAnonymous(c.addr)
 	c.mu.Lock()
 	c.name = ""
 	c.mu.Unlock()

@@ -37,6 +37,10 @@ type Config struct {
 	ACLFile string
 	// ACLLogMaxLen bounds the ACL LOG entries kept (acllog-max-len).
 	ACLLogMaxLen int
+	// ProtectedMode (protected-mode): while the default user needs no
+	// password, only loopback clients run as it; others must AUTH as a
+	// user with a password (see protectedAnonymous).
+	ProtectedMode bool
 	// MaxClients bounds simultaneous connections (maxclients).
 	MaxClients int
 	// IdleTimeout closes clients idle this long; 0 never (timeout).
@@ -111,6 +115,7 @@ type Server struct {
 	users       *acl.Users
 	aclFile     string
 	aclLog      *acl.Log
+	protected   bool // ProtectedMode
 	maxClients  atomic.Int64
 	idleTimeout atomic.Int64 // nanoseconds
 	limits      Limits
@@ -174,6 +179,7 @@ func New(cfg Config, n *node.Node) (*Server, error) {
 	pass := cfg.RequirePass
 	s.requirePass.Store(&pass)
 	s.users, s.aclFile, s.aclLog = cfg.Users, cfg.ACLFile, acl.NewLog(cfg.ACLLogMaxLen)
+	s.protected = cfg.ProtectedMode
 	if s.users == nil {
 		s.users = acl.NewUsers(aclCatalog)
 		s.users.SetDefaultPassword(pass)
@@ -357,7 +363,7 @@ func (s *Server) newClient(addr, laddr string) *Client {
 		laddr:   laddr,
 		created: time.Now(),
 		user:    s.users.Default(),
-		authed:  s.users.AnonymousAccess(),
+		authed:  s.users.AnonymousAccess() && !s.protectedAnonymous(addr),
 	}
 	c.lastSeen.Store(c.created.UnixMilli())
 	c.proto.Store(2)
