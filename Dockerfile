@@ -32,6 +32,13 @@ COPY --chown=65532:65532 bin/data /data
 # Listen on every interface; in a cluster the node then advertises its
 # first private address (or set CACHED_ADVERTISE_ADDR).
 ENV CACHED_BIND=0.0.0.0
+# As in the official Redis image, protected mode is off: in a container the
+# bind address is the container's own network, and who reaches it is decided
+# by how ports are published (docker run -p 127.0.0.1:...) or by a
+# NetworkPolicy. Give it a password (CACHED_REQUIREPASS_FILE from a
+# Secret, or an aclfile) wherever others share the network, and set
+# CACHED_PROTECTED_MODE=yes to make a node without one refuse to start.
+ENV CACHED_PROTECTED_MODE=no
 
 USER 65532:65532
 WORKDIR /data

@@ -36,6 +36,9 @@ type config struct {
 	adminAddr string
 	// settings are the raw values by name, for CONFIG GET.
 	settings map[string]string
+	// protectedMode refuses to start on a non-loopback address without
+	// authentication (see security.go).
+	protectedMode bool
 }
 
 // setting is one configuration value: its redis.conf-style name (also the
@@ -90,6 +93,26 @@ var settings = []setting{
 	{"requirepass", "", "password clients must AUTH with (empty: none)", func(c *config, v string) error {
 		c.resp.RequirePass = v
 		return nil
+	}},
+	{"requirepass-file", "", "file holding the password clients must AUTH with, e.g. a mounted Kubernetes Secret (one trailing newline is ignored); instead of requirepass", func(c *config, v string) error {
+		if v == "" {
+			return nil
+		}
+		if c.resp.RequirePass != "" {
+			return errors.New("set requirepass or requirepass-file, not both")
+		}
+		pass, err := readPasswordFile(v)
+		c.resp.RequirePass = pass
+		return err
+	}},
+	{"aclfile", "", "file of ACL users, one \"user <name> <rules>\" per line, loaded at start; ACL LOAD rereads it, ACL SAVE rewrites it", func(c *config, v string) error {
+		c.resp.ACLFile = v
+		return nil
+	}},
+	{"protected-mode", "yes", "refuse to start when bound to a non-loopback address while clients need no password (yes/no)", func(c *config, v string) error {
+		b, err := parseYesNo(v)
+		c.protectedMode = b
+		return err
 	}},
 	{"maxclients", "10000", "maximum simultaneous client connections", func(c *config, v string) error {
 		n, err := strconv.Atoi(v)
@@ -372,7 +395,7 @@ func loadConfig(args []string, lookupEnv func(string) (string, bool), stderr io.
 	}
 	// CONFIG GET reports the settings it does not own as they were given.
 	c.resp.Settings = map[string]string{}
-	for _, name := range []string{"bind", "port", "dir", "save", "appendfsync", "cluster-enabled", "replicas", "min-members", "replica-ack", "node-name"} {
+	for _, name := range []string{"bind", "port", "dir", "save", "appendfsync", "cluster-enabled", "replicas", "min-members", "replica-ack", "node-name", "aclfile", "protected-mode"} {
 		c.resp.Settings[name] = raw[name]
 	}
 	c.resp.Settings["appendonly"] = "no"

@@ -52,6 +52,15 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	cfg.resp.Logger = logger
 	cfg.resp.Version = version
 	limitHeap(cfg.node.Store.MaxMemory)
+	users, err := newUsers(cfg)
+	if err != nil {
+		return err
+	}
+	if err := checkProtectedMode(cfg, users); err != nil {
+		return err
+	}
+	cfg.resp.Users = users
+	cfg.resp.ProtectedMode = cfg.protectedMode
 
 	n, err := node.New(cfg.node)
 	if err != nil {
@@ -83,7 +92,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	ready := newReadiness(n)
 	var admin *adminServer
 	if cfg.adminAddr != "" {
-		if admin, err = startAdmin(cfg.adminAddr, adminHandler(newRegistry(n, srv, ready.ok), ready), logger); err != nil {
+		if admin, err = startAdmin(cfg.adminAddr, requireAdmin(users, adminHandler(newRegistry(n, srv, ready.ok), ready)), logger); err != nil {
 			return errors.Join(err, grpcSrv.Close(), srv.Close(), n.Close())
 		}
 	}

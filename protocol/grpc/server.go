@@ -20,6 +20,7 @@ import (
 
 	cachepb "github.com/cached/cached/cache/v1"
 	"github.com/cached/cached/node"
+	"github.com/cached/cached/protocol/acl"
 )
 
 // Config configures a Server. Start from DefaultConfig.
@@ -41,6 +42,9 @@ type Config struct {
 	// StopTimeout bounds Close's wait for calls in flight; the rest are
 	// cut.
 	StopTimeout time.Duration
+	// Users, when set, authenticate and authorise calls (see auth.go);
+	// nil: every call is allowed.
+	Users *acl.Users
 }
 
 // DefaultConfig listens on 127.0.0.1:6380 and takes messages up to 64 MiB
@@ -84,12 +88,14 @@ const HealthService = "cache.v1.Cache"
 type Server struct {
 	cachepb.UnimplementedCacheServer
 
-	cfg    Config
-	node   *node.Node
-	logger *slog.Logger
-	grpc   *grpc.Server
-	health *health.Server
-	stats  stats
+	cfg     Config
+	node    *node.Node
+	logger  *slog.Logger
+	grpc    *grpc.Server
+	health  *health.Server
+	stats   stats
+	users   *acl.Users            // nil: no ACL
+	methods map[string]methodRule // cache.v1.Cache methods as RESP commands
 
 	ln        net.Listener
 	stop      chan struct{}
@@ -106,11 +112,15 @@ func New(cfg Config, n *node.Node) (*Server, error) {
 	if n == nil {
 		return nil, errors.New("grpc: node must be set")
 	}
-	s := &Server{cfg: cfg, node: n, logger: cfg.Logger, stop: make(chan struct{}), health: health.NewServer()}
+	s := &Server{cfg: cfg, node: n, logger: cfg.Logger, stop: make(chan struct{}), health: health.NewServer(), users: cfg.Users}
+	if s.users != nil {
+		s.methods = newMethodRules(s.users)
+	}
 	s.grpc = grpc.NewServer(
 		grpc.MaxRecvMsgSize(cfg.MaxMessageSize),
 		grpc.MaxSendMsgSize(cfg.MaxMessageSize),
-		grpc.ChainUnaryInterceptor(s.stats.interceptor),
+		grpc.ChainUnaryInterceptor(s.authUnary, s.stats.interceptor),
+		grpc.ChainStreamInterceptor(s.authStream),
 	)
 	cachepb.RegisterCacheServer(s.grpc, s)
 	healthpb.RegisterHealthServer(s.grpc, s.health)

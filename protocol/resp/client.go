@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/cached/cached/protocol/acl"
 )
 
 // Client is one connection's state. Its fields are owned by the connection's
@@ -32,8 +34,9 @@ type Client struct {
 	laddr   string
 	created time.Time
 
-	authed  bool // passed AUTH, or no password is required
-	closing bool // close after flushing this batch
+	authed  bool      // passed AUTH, or no password is required
+	user    *acl.User // whom the connection runs as; written under mu (see setUser)
+	closing bool      // close after flushing this batch
 
 	scratch [64]byte // formatting space; never retained
 
@@ -74,7 +77,7 @@ type Client struct {
 	remoteMu     sync.Mutex         // guards remoteCancel
 	remoteCancel context.CancelFunc // stops a blocking command forwarded to another node
 
-	mu       sync.Mutex // guards name, libName, libVer
+	mu       sync.Mutex // guards name, libName, libVer; user's writes
 	name     string
 	libName  string
 	libVer   string
@@ -88,7 +91,7 @@ type Client struct {
 // info formats the client as a CLIENT LIST / CLIENT INFO line.
 func (c *Client) info(now time.Time) string {
 	c.mu.Lock()
-	name, lib, ver := c.name, c.libName, c.libVer
+	name, lib, ver, user := c.name, c.libName, c.libVer, c.user.Name()
 	c.mu.Unlock()
 	cmd := "NULL"
 	if last := c.lastCmd.Load(); last != nil {
@@ -113,7 +116,9 @@ func (c *Client) info(now time.Time) string {
 	b = strconv.AppendInt(b, int64(c.numSubs.Load()), 10)
 	b = append(b, " psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd="...)
 	b = append(b, cmd...)
-	b = append(b, " user=default redir=-1 resp="...)
+	b = append(b, " user="...)
+	b = append(b, user...)
+	b = append(b, " redir=-1 resp="...)
 	b = strconv.AppendInt(b, int64(c.proto.Load()), 10)
 	b = append(b, " lib-name="...)
 	b = append(b, lib...)

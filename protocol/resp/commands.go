@@ -49,6 +49,7 @@ type command struct {
 	// positions depend on its arguments (a numkeys argument): cluster
 	// routing uses it; COMMAND reports firstKey..lastKey.
 	movableKeys func(args [][]byte) []int
+	aclID       int // index in aclCatalog (see acl.go); -1 for peer-only commands
 }
 
 // flagList returns the names of cmd's flags.
@@ -83,7 +84,10 @@ func (cmd *command) keys(args [][]byte) []int {
 // modified after.
 var table map[string]*command
 
-func init() { table = buildTable() }
+func init() {
+	table = buildTable()
+	aclCatalog = buildCatalog()
+}
 
 // numKeys returns a movableKeys function for a command whose keys are
 // counted by the argument at position at and follow it, after fixed keys
@@ -111,6 +115,7 @@ func buildTable() map[string]*command {
 		connectionCommands(), serverCommands(), keyCommands(), stringCommands(),
 		hashCommands(), listCommands(), setCommands(), zsetCommands(),
 		transactionCommands(), pubsubCommands(), blockingCommands(), clusterCommands(),
+		aclCommands(),
 	} {
 		for _, cmd := range group {
 			t[cmd.name] = cmd
@@ -169,7 +174,7 @@ var peerTable = peerCommands()
 
 // execute runs one command and writes its reply. The checks come in
 // Redis's order: unknown command, arity, unknown subcommand, arity,
-// authentication, memory.
+// authentication, ACL permissions, memory.
 func (c *Client) execute(args [][]byte) {
 	cmd := c.lookup(table, args[0])
 	if cmd == nil && c.peer {
@@ -197,6 +202,9 @@ func (c *Client) execute(args [][]byte) {
 	}
 	if !c.authed && cmd.flags&flagNoAuth == 0 {
 		c.refuse(msgNoAuth)
+		return
+	}
+	if p := c.user.Perms(); !p.Unrestricted() && !c.permitted(p, cmd, args) {
 		return
 	}
 	if c.subscribedMode() && !allowedSubscribed(cmd) {

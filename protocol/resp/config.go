@@ -75,6 +75,7 @@ var staticDefaults = map[string]string{
 	"lazyfree-lazy-eviction": "no", "lazyfree-lazy-expire": "no", "lazyfree-lazy-user-del": "no",
 	"maxmemory-clients": "0", "active-expire-effort": "1", "replica-read-only": "yes",
 	"stop-writes-on-bgsave-error": "yes", "tcp-backlog": "511", "unixsocket": "",
+	"aclfile": "", "acllog-max-len": "128",
 }
 
 // params returns the table of parameters, sorted by name.
@@ -109,7 +110,9 @@ func params() []param {
 			}},
 		{name: "requirepass",
 			get: func(s *Server) string { return *s.requirePass.Load() },
-			set: func(s *Server, v string) (func(), error) { return func() { s.requirePass.Store(&v) }, nil }},
+			set: func(s *Server, v string) (func(), error) {
+				return func() { s.requirePass.Store(&v); s.users.SetDefaultPassword(v) }, nil
+			}},
 		{name: "maxclients",
 			get: func(s *Server) string { return strconv.FormatInt(s.maxClients.Load(), 10) },
 			set: func(s *Server, v string) (func(), error) {

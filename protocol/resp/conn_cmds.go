@@ -1,11 +1,12 @@
 package resp
 
 import (
-	"crypto/subtle"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cached/cached/protocol/acl"
 )
 
 func connectionCommands() []*command {
@@ -59,41 +60,37 @@ func cmdPing(c *Client, args [][]byte) {
 
 func cmdEcho(c *Client, args [][]byte) { c.bulk(args[1]) }
 
-// checkPassword reports whether user/pass authenticate. Only the default
-// user exists until ACLs do.
-func (s *Server) checkPassword(user, pass []byte) bool {
-	want := *s.requirePass.Load()
-	if user != nil && string(user) != "default" {
+// authenticate makes the connection run as user if pass authenticates it,
+// and reports whether it did; a failure goes to the ACL log.
+func (c *Client) authenticate(user, pass []byte) bool {
+	u, ok := c.srv.users.Authenticate(string(user), string(pass))
+	if !ok {
+		c.logAuthFailure(string(user))
 		return false
 	}
-	return want != "" && subtle.ConstantTimeCompare(pass, []byte(want)) == 1
+	c.setUser(u)
+	c.authed = true
+	return true
 }
 
 func cmdAuth(c *Client, args [][]byte) {
-	var user, pass []byte
+	user, pass := []byte(acl.DefaultUser), args[1]
 	switch len(args) {
 	case 2:
-		pass = args[1]
+		if c.srv.users.Default().Perms().NoPass() {
+			c.errorReply("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+			return
+		}
 	case 3:
 		user, pass = args[1], args[2]
 	default:
 		c.errorReply(msgSyntax)
 		return
 	}
-	if user == nil && *c.srv.requirePass.Load() == "" {
-		c.errorReply("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
-		return
-	}
-	if user != nil && *c.srv.requirePass.Load() == "" && string(user) == "default" {
-		c.authed = true // the default user has no password: any password works
-		c.ok()
-		return
-	}
-	if !c.srv.checkPassword(user, pass) {
+	if !c.authenticate(user, pass) {
 		c.errorReply(msgWrongPass)
 		return
 	}
-	c.authed = true
 	c.ok()
 }
 
@@ -132,12 +129,9 @@ func cmdHello(c *Client, args [][]byte) {
 			return
 		}
 	}
-	if auth {
-		if !c.srv.checkPassword(user, pass) && !(string(user) == "default" && *c.srv.requirePass.Load() == "") {
-			c.errorReply(msgWrongPass)
-			return
-		}
-		c.authed = true
+	if auth && !c.authenticate(user, pass) {
+		c.errorReply(msgWrongPass)
+		return
 	}
 	if !c.authed {
 		c.errorReply("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
@@ -190,7 +184,8 @@ func cmdReset(c *Client, _ [][]byte) {
 	c.srv.untrack(c)
 	c.track = trackState{}
 	c.proto.Store(2)
-	c.authed = *c.srv.requirePass.Load() == ""
+	c.setUser(c.srv.users.Default())
+	c.authed = c.srv.users.AnonymousAccess() && !c.srv.protectedAnonymous(c.addr)
 	c.mu.Lock()
 	c.name = ""
 	c.mu.Unlock()
@@ -373,7 +368,7 @@ func cmdClientKill(c *Client, args [][]byte) {
 	killed := 0
 	for _, cl := range c.srv.clientList() {
 		if (id != 0 && cl.id != id) || (addr != "" && cl.addr != addr) ||
-			(laddr != "" && cl.laddr != laddr) || (user != "" && user != "default") ||
+			(laddr != "" && cl.laddr != laddr) || (user != "" && user != cl.userName()) ||
 			(typ != "" && typ != "normal") ||
 			(maxAge != 0 && now.Sub(cl.created) < time.Duration(maxAge)*time.Second) ||
 			(skipMe && cl == c) {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cached/cached/node"
+	"github.com/cached/cached/protocol/acl"
 )
 
 // Config configures a Server. Start from DefaultConfig.
@@ -24,8 +25,22 @@ type Config struct {
 	// PeerAddr, when set, is the address of the listener other cluster
 	// nodes use (forwarding, replication, hand-off).
 	PeerAddr string
-	// RequirePass, when set, is the password clients must AUTH with.
+	// RequirePass, when set, is the password clients must AUTH with: the
+	// default user's password. With Users set, the caller applies it.
 	RequirePass string
+	// Users are the ACL users clients authenticate as; nil: a new set
+	// whose default user has RequirePass. Share it with the other front
+	// ends so that they know the same identities.
+	Users *acl.Users
+	// ACLFile is where ACL LOAD reads and ACL SAVE writes users (aclfile);
+	// empty: those commands fail.
+	ACLFile string
+	// ACLLogMaxLen bounds the ACL LOG entries kept (acllog-max-len).
+	ACLLogMaxLen int
+	// ProtectedMode (protected-mode): while the default user needs no
+	// password, only loopback clients run as it; others must AUTH as a
+	// user with a password (see protectedAnonymous).
+	ProtectedMode bool
 	// MaxClients bounds simultaneous connections (maxclients).
 	MaxClients int
 	// IdleTimeout closes clients idle this long; 0 never (timeout).
@@ -60,6 +75,7 @@ func DefaultConfig() Config {
 		Version:           "dev",
 		EventLoops:        true,
 		PubsubOutputLimit: 32 << 20,
+		ACLLogMaxLen:      128,
 		Logger:            slog.Default(),
 	}
 }
@@ -74,6 +90,9 @@ func (c Config) Validate() error {
 	}
 	if c.PubsubOutputLimit < 1 {
 		return fmt.Errorf("client-output-buffer-limit pubsub: must be positive")
+	}
+	if c.ACLLogMaxLen < 1 {
+		return fmt.Errorf("acllog-max-len: must be at least 1, got %d", c.ACLLogMaxLen)
 	}
 	if c.IdleTimeout < 0 {
 		return fmt.Errorf("timeout: must not be negative")
@@ -93,6 +112,10 @@ type Server struct {
 
 	// Settings CONFIG SET may change while clients run.
 	requirePass atomic.Pointer[string]
+	users       *acl.Users
+	aclFile     string
+	aclLog      *acl.Log
+	protected   bool // ProtectedMode
 	maxClients  atomic.Int64
 	idleTimeout atomic.Int64 // nanoseconds
 	limits      Limits
@@ -155,6 +178,12 @@ func New(cfg Config, n *node.Node) (*Server, error) {
 	}
 	pass := cfg.RequirePass
 	s.requirePass.Store(&pass)
+	s.users, s.aclFile, s.aclLog = cfg.Users, cfg.ACLFile, acl.NewLog(cfg.ACLLogMaxLen)
+	s.protected = cfg.ProtectedMode
+	if s.users == nil {
+		s.users = acl.NewUsers(aclCatalog)
+		s.users.SetDefaultPassword(pass)
+	}
 	s.maxClients.Store(int64(cfg.MaxClients))
 	s.idleTimeout.Store(int64(cfg.IdleTimeout))
 	return s, nil
@@ -236,6 +265,7 @@ func (s *Server) acceptPeers() {
 		c.conn = nc
 		c.peer = true
 		c.authed = true
+		c.user = s.users.Internal() // peer links are internal: no ACL applies
 		c.execLock = &s.execLocks[len(s.execLocks)-1]
 		c.reader = NewReader(nc, s.limits)
 		s.peersMu.Lock()
@@ -332,7 +362,8 @@ func (s *Server) newClient(addr, laddr string) *Client {
 		addr:    addr,
 		laddr:   laddr,
 		created: time.Now(),
-		authed:  *s.requirePass.Load() == "",
+		user:    s.users.Default(),
+		authed:  s.users.AnonymousAccess() && !s.protectedAnonymous(addr),
 	}
 	c.lastSeen.Store(c.created.UnixMilli())
 	c.proto.Store(2)

@@ -222,32 +222,6 @@ func cmdCommandGetKeys(c *Client, args [][]byte) {
 	}
 }
 
-// aclCategories derives a command's ACL categories from its group and flags.
-func (cmd *command) aclCategories() []string {
-	var out []string
-	switch cmd.group {
-	case "generic":
-		out = append(out, "@keyspace")
-	case "string", "connection", "hash", "list", "set", "sortedset":
-		out = append(out, "@"+cmd.group)
-	}
-	if cmd.flags&flagWrite != 0 {
-		out = append(out, "@write")
-	}
-	if cmd.flags&flagReadonly != 0 {
-		out = append(out, "@read")
-	}
-	if cmd.flags&flagFast != 0 {
-		out = append(out, "@fast")
-	} else {
-		out = append(out, "@slow")
-	}
-	if cmd.flags&flagAdmin != 0 {
-		out = append(out, "@admin", "@dangerous")
-	}
-	return out
-}
-
 // commandInfo writes cmd's COMMAND entry: name, arity, flags, first key,
 // last key, step, ACL categories, tips, key specifications, subcommands.
 func (c *Client) commandInfo(cmd *command) {

@@ -126,7 +126,7 @@ func startCluster(t *testing.T) *cluster {
 		c.docker("create", "--name", n.name, "--hostname", n.host, "--label", "cached-ct="+c.prefix,
 			"--network", c.edge,
 			"-p", fmt.Sprintf("127.0.0.1:%d:6379", n.port), "-p", fmt.Sprintf("127.0.0.1:%d:9121", n.admin),
-			c.image, "--node-name", n.host, "--cluster-enabled", "yes", "--replicas", "2", "--min-members", "3",
+			c.image, "--node-name", n.host, "--protected-mode", "no", "--cluster-enabled", "yes", "--replicas", "2", "--min-members", "3",
 			"--advertise-addr", n.ip, "--join", strings.Join(seeds, ","))
 		c.docker("network", "connect", "--ip", n.ip, c.net, n.name)
 		n.rdb = redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", n.port), Protocol: 2,
