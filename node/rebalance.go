@@ -426,7 +426,8 @@ func (t *importTable) update(old, v *View, cfg ring.Config) {
 	for slot, src := range t.slots {
 		// Forget the previous owners that are gone: asking them would only
 		// wait for a timeout.
-		from := slices.DeleteFunc(src.from, func(m Member) bool {
+		// A copy: source has handed the old slice to readers.
+		from := slices.DeleteFunc(slices.Clone(src.from), func(m Member) bool {
 			cur, ok := v.Member(m.Name)
 			return !ok || cur != m
 		})
