@@ -33,6 +33,7 @@ func TestOutputBufferLimit(t *testing.T) {
 	hog.send(strings.Repeat("GET big\r\n", 400))
 	connPollFor(t, "the non-reading client to be closed", func() bool { return ts.srv.ClientCount() == base })
 	badAlive(t, alive, "after")
+	admin.expect("*2\r\n$26\r\nclient-output-buffer-limit\r\n$38\r\nnormal 1048576 0 0 pubsub 33554432 0 0\r\n", "CONFIG", "GET", "client-output-buffer-limit")
 	admin.do("INFO", "stats")
 	if info := connBulk(t, admin.reply()); !strings.Contains(info, "\r\nclient_output_buffer_limit_disconnections:1\r\n") {
 		t.Errorf("INFO stats = %q, want client_output_buffer_limit_disconnections:1", info)
