@@ -124,7 +124,7 @@ func startCluster(t *testing.T, extra ...string) *cluster {
 		c.nodes = append(c.nodes, n)
 	}
 	for _, n := range c.nodes {
-		args := []string{"create", "--name", n.name, "--hostname", n.host, "--label", "cached-ct="+c.prefix,
+		args := []string{"create", "--name", n.name, "--hostname", n.host, "--label", "cached-ct=" + c.prefix,
 			"--network", c.edge,
 			"-p", fmt.Sprintf("127.0.0.1:%d:6379", n.port), "-p", fmt.Sprintf("127.0.0.1:%d:9121", n.admin),
 			c.image, "--node-name", n.host, "--cluster-enabled", "yes", "--replicas", "2", "--min-members", "3",
