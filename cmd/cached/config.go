@@ -146,16 +146,37 @@ var settings = []setting{
 		c.resp.Limits.MaxQueryBuffer = int(n)
 		return err
 	}},
-	{"client-output-buffer-limit", "pubsub 32mb 8mb 60", "output limit per client class, as redis.conf: \"pubsub <hard> <soft> <seconds>\" (the hard limit disconnects a subscriber that does not keep up; only the pubsub class is supported)", func(c *config, v string) error {
-		f := strings.Fields(v)
-		if len(f) != 4 || strings.ToLower(f[0]) != "pubsub" {
-			return errors.New(`want "pubsub <hard> <soft> <seconds>"`)
+	{"client-output-buffer-limit", "normal 0 0 0 pubsub 32mb 8mb 60", "output limits per client class, as redis.conf: groups of \"<class> <hard> <soft> <seconds>\", class normal or pubsub; a client whose unsent replies pass its class's hard limit is disconnected (0: no limit; only the hard limit is enforced)", applyOutputLimits},
+	{"proto-max-multibulk-len", "1048576", "most arguments one command may have (checked before any is read)", func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1<<30 {
+			return errors.New("must be an integer 1..1073741824")
 		}
-		n, err := resp.ParseMemory(f[1])
-		if err != nil || n == 0 {
-			return errors.New("the hard limit must be a positive memory amount")
+		c.resp.Limits.MaxArgs = n
+		return nil
+	}},
+	{"proto-inline-max-size", "64kb", "longest inline (telnet-style) command line", func(c *config, v string) error {
+		n, err := resp.ParseMemory(v)
+		if err == nil && (n < 64 || n > 1<<30) {
+			err = errors.New("must be between 64 bytes and 1gb")
 		}
-		c.resp.PubsubOutputLimit = n
+		c.resp.Limits.MaxInlineLen = int(n)
+		return err
+	}},
+	{"cluster-peer-max-inflight", "10000", "most requests pending on one link to another node; beyond it a forwarded command is retried a few times, then fails", func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1<<20 {
+			return errors.New("must be an integer 1..1048576")
+		}
+		c.cluster.Peer.MaxInFlight = n
+		return nil
+	}},
+	{"cluster-peer-timeout", "5000", "milliseconds a request to another node may take before it fails (and its link is redialed)", func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 3600_000 {
+			return errors.New("must be a number of milliseconds 1..3600000")
+		}
+		c.cluster.Peer.CallTimeout = time.Duration(n) * time.Millisecond
 		return nil
 	}},
 	{"io-threads", "0", "event loops serving clients (0: half the cores, at least 1)", func(c *config, v string) error {
@@ -361,6 +382,9 @@ func loadConfig(args []string, lookupEnv func(string) (string, bool), stderr io.
 			return nil, fmt.Errorf("invalid %s %q (from %s): %v", s.name, raw[s.name], source[s.name], err)
 		}
 	}
+	if err := c.resp.Limits.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid limits: %w", err)
+	}
 	c.resp.Addr = net.JoinHostPort(raw["bind"], raw["port"])
 	if c.persist.Dir != "" {
 		pc := c.persist
@@ -464,7 +488,7 @@ func readConfigFile(path string) (map[string]string, error) {
 	}
 	var m map[string]any
 	if err := yaml.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("config file %s: %v", path, err)
+		return nil, fmt.Errorf("config file %s: %s", path, oneLine(err))
 	}
 	known := make(map[string]bool, len(settings))
 	for _, s := range settings {

@@ -177,7 +177,7 @@ func TestLoadConfigOutputLimit(t *testing.T) {
 	if c.resp.PubsubOutputLimit != 1<<20 {
 		t.Errorf("pubsub limit = %d", c.resp.PubsubOutputLimit)
 	}
-	for _, bad := range []string{"normal 0 0 0", "pubsub 0 0 0", "pubsub lots 0 0", "pubsub 1mb"} {
+	for _, bad := range []string{"replica 256mb 64mb 60", "pubsub 0 0 0", "pubsub lots 0 0", "pubsub 1mb", "normal -1 0 0", "normal 1mb 0 x"} {
 		if _, err := loadConfig([]string{"--client-output-buffer-limit", bad}, env(), io.Discard); err == nil {
 			t.Errorf("%q accepted", bad)
 		}

@@ -133,6 +133,9 @@ func params() []param {
 			}},
 		{name: "proto-max-bulk-len", get: func(s *Server) string { return strconv.Itoa(s.limits.MaxBulkLen) }},
 		{name: "client-query-buffer-limit", get: func(s *Server) string { return strconv.Itoa(s.limits.MaxQueryBuffer) }},
+		{name: "client-output-buffer-limit", get: func(s *Server) string {
+			return "normal " + strconv.FormatInt(s.outputLimit, 10) + " 0 0 pubsub " + strconv.FormatInt(s.pubsubLimit, 10) + " 0 0"
+		}},
 	}
 	known := make(map[string]bool, len(ps))
 	for _, p := range ps {

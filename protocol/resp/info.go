@@ -199,6 +199,8 @@ func (s *Server) writeInfo(b *strings.Builder, section string) {
 		line("total_net_input_bytes", s.netIn.Load())
 		line("total_net_output_bytes", s.netOut.Load())
 		line("rejected_connections", s.connsRejected.Load())
+		line("client_query_buffer_limit_disconnections", s.queryLimitCloses.Load())
+		line("client_output_buffer_limit_disconnections", s.outputLimitCloses.Load())
 		line("expired_keys", st.ExpiredKeys)
 		line("evicted_keys", st.EvictedKeys)
 		line("keyspace_hits", st.Hits)
@@ -265,6 +267,8 @@ func (s *Server) commandsProcessed() int64 {
 func (s *Server) resetStats() {
 	s.connsReceived.Store(0)
 	s.connsRejected.Store(0)
+	s.queryLimitCloses.Store(0)
+	s.outputLimitCloses.Store(0)
 	s.cmdsDone.Store(0)
 	s.netIn.Store(0)
 	s.netOut.Store(0)

@@ -250,6 +250,7 @@ func (lp *loop) serve(c *Client, ev uint32) {
 		return
 	case errors.Is(err, errQueryBuffer):
 		lp.srv.logger.Warn("client closed: query buffer limit", "client", c.addr, "limit", lp.srv.limits.MaxQueryBuffer)
+		lp.srv.queryLimitCloses.Add(1)
 		c.errorReply(msgQueryBufLimit)
 		lp.flush(c)
 		lp.drop(c)

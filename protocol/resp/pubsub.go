@@ -281,6 +281,7 @@ func (c *Client) deliver(msg []byte) {
 		c.pushMu.Unlock()
 		if !c.killed.Swap(true) {
 			c.srv.logger.Warn("subscriber disconnected: output buffer limit", "client", c.addr, "limit", c.srv.pubsubLimit)
+			c.srv.outputLimitCloses.Add(1)
 			c.lp.shutdown(c)
 		}
 		return

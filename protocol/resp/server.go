@@ -62,6 +62,10 @@ type Config struct {
 	// PubsubOutputLimit disconnects a subscriber whose unsent messages pass
 	// this many bytes (client-output-buffer-limit pubsub).
 	PubsubOutputLimit int64
+	// OutputLimit disconnects any other client whose unsent replies pass
+	// this many bytes; 0 is no limit, Redis's default
+	// (client-output-buffer-limit normal).
+	OutputLimit int64
 	// Logger receives connection-level logs.
 	Logger *slog.Logger
 }
@@ -93,6 +97,9 @@ func (c Config) Validate() error {
 	}
 	if c.ACLLogMaxLen < 1 {
 		return fmt.Errorf("acllog-max-len: must be at least 1, got %d", c.ACLLogMaxLen)
+	}
+	if c.OutputLimit < 0 {
+		return fmt.Errorf("client-output-buffer-limit normal: must not be negative")
 	}
 	if c.IdleTimeout < 0 {
 		return fmt.Errorf("timeout: must not be negative")
@@ -134,6 +141,7 @@ type Server struct {
 	pubsub      *pubsub
 	blocking    blocking
 	pubsubLimit int64
+	outputLimit int64      // client-output-buffer-limit normal; 0: none
 	mu          sync.Mutex // guards clients
 	clients     map[int64]*Client
 	peersMu     sync.Mutex        // guards peers
@@ -152,6 +160,9 @@ type Server struct {
 	tracking      tracking     // CLIENT TRACKING table
 	forwarded     atomic.Int64 // commands sent to another node
 	forwardErrors atomic.Int64
+	// Clients closed for passing an output or the query buffer limit.
+	outputLimitCloses atomic.Int64
+	queryLimitCloses  atomic.Int64
 }
 
 // New returns a server for n. It does not listen until Start.
@@ -175,6 +186,7 @@ func New(cfg Config, n *node.Node) (*Server, error) {
 		peers:       make(map[int64]*Client),
 		pubsub:      newPubsub(),
 		pubsubLimit: cfg.PubsubOutputLimit,
+		outputLimit: cfg.OutputLimit,
 	}
 	pass := cfg.RequirePass
 	s.requirePass.Store(&pass)
@@ -423,6 +435,7 @@ func (s *Server) serve(c *Client) {
 		if err != nil {
 			if errors.Is(err, errQueryBuffer) {
 				s.logger.Warn("client closed: query buffer limit", "client", c.addr, "limit", s.limits.MaxQueryBuffer)
+				s.queryLimitCloses.Add(1)
 				c.errorReply(msgQueryBufLimit)
 				c.flush()
 			}
@@ -499,6 +512,9 @@ func (c *Client) runBuffered() bool {
 			if !c.flush() {
 				return false
 			}
+		}
+		if c.overOutputLimit() {
+			return false
 		}
 	}
 }

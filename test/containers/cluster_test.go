@@ -79,8 +79,9 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// startCluster starts three nodes and waits until each sees the others.
-func startCluster(t *testing.T) *cluster {
+// startCluster starts three nodes, with extra flags after the defaults,
+// and waits until each sees the others.
+func startCluster(t *testing.T, extra ...string) *cluster {
 	if _, err := exec.LookPath("docker"); err != nil {
 		t.Skip("container tests skipped: no docker command")
 	}
@@ -123,11 +124,13 @@ func startCluster(t *testing.T) *cluster {
 		c.nodes = append(c.nodes, n)
 	}
 	for _, n := range c.nodes {
-		c.docker("create", "--name", n.name, "--hostname", n.host, "--label", "cached-ct="+c.prefix,
+		args := []string{"create", "--name", n.name, "--hostname", n.host, "--label", "cached-ct=" + c.prefix,
 			"--network", c.edge,
 			"-p", fmt.Sprintf("127.0.0.1:%d:6379", n.port), "-p", fmt.Sprintf("127.0.0.1:%d:9121", n.admin),
 			c.image, "--node-name", n.host, "--protected-mode", "no", "--cluster-enabled", "yes", "--replicas", "2", "--min-members", "3",
-			"--advertise-addr", n.ip, "--join", strings.Join(seeds, ","))
+			"--advertise-addr", n.ip, "--join", strings.Join(seeds, ",")}
+		args = append(args, extra...)
+		c.docker(args...)
 		c.docker("network", "connect", "--ip", n.ip, c.net, n.name)
 		n.rdb = redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", n.port), Protocol: 2,
 			DialTimeout: 2 * time.Second, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second,
