@@ -4,11 +4,11 @@
 // CLUSTER SLOTS) or talks to the single node. On top of go-redis it adds
 // typed calls, JSON helpers, GetOrLoad with single-flight, retries with
 // exponential backoff and jitter for idempotent calls only, a circuit
-// breaker per node and hooks for metrics.
+// breaker per node, hooks for metrics and an optional near cache (see
+// NearCache) kept correct by server-assisted invalidation (RESP3 CLIENT
+// TRACKING).
 //
-// It imports no server package. Not here yet: the near cache kept correct
-// by server-assisted invalidation, which needs CLIENT TRACKING (or a gRPC
-// Watch stream) on the server; both come with the invalidation work.
+// It imports no server package.
 package client
 
 import (
@@ -48,6 +48,10 @@ type Config struct {
 	// caller's cancellation so that callers waiting on the same load are
 	// not failed by the first one leaving.
 	LoadTimeout time.Duration
+	// NearCache, when set, keeps values read with Get in this process,
+	// kept correct by the server's invalidations (see NearCache). Nil: no
+	// near cache.
+	NearCache *NearCache
 	// Hooks receive metrics events; nil fields are skipped.
 	Hooks Hooks
 }
@@ -137,6 +141,8 @@ func (c Config) Validate() error {
 		return errors.New("client: refresh: must not be negative")
 	case c.LoadTimeout < 0:
 		return errors.New("client: load timeout: must not be negative")
+	case c.NearCache != nil:
+		return c.NearCache.validate()
 	}
 	return nil
 }
@@ -163,10 +169,12 @@ type Client struct {
 	mu       sync.Mutex
 	breakers map[string]*breaker      // by node address
 	seeds    map[string]*redis.Client // fallback clients to Config.Addrs, in a cluster
+	trackers map[string]*tracker      // near cache tracking connections, by node address
 	closed   bool
 
+	near   *nearCache     // nil without Config.NearCache
 	stop   chan struct{}  // closed by Close
-	wg     sync.WaitGroup // the refresh goroutine
+	wg     sync.WaitGroup // the refresh and near cache goroutines
 	flight group
 }
 
@@ -177,7 +185,10 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Client{cfg: cfg, breakers: map[string]*breaker{}, seeds: map[string]*redis.Client{}, stop: make(chan struct{})}
+	c := &Client{cfg: cfg, breakers: map[string]*breaker{}, seeds: map[string]*redis.Client{}, trackers: map[string]*tracker{}, stop: make(chan struct{})}
+	if cfg.NearCache != nil {
+		c.near = newNearCache(*cfg.NearCache, cfg.Hooks.NearCache)
+	}
 	clustered, addr, err := c.detect(ctx)
 	if err != nil {
 		return nil, err
@@ -201,6 +212,10 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	} else {
 		c.addr = addr
 		c.single = redis.NewClient(c.nodeOptions(addr))
+	}
+	if c.near != nil {
+		c.wg.Add(1)
+		go c.nearLoop()
 	}
 	return c, nil
 }
@@ -266,6 +281,7 @@ func (c *Client) Close() error {
 	c.mu.Unlock()
 	close(c.stop)
 	c.wg.Wait()
+	c.closeTrackers()
 	var errs []error
 	for _, rc := range seeds {
 		errs = append(errs, rc.Close())
