@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +37,9 @@ type Config struct {
 	PoolSize int
 	// DialTimeout bounds connecting to a node.
 	DialTimeout time.Duration
+	// Dialer, when set, opens the connections to nodes (a tunnel, a
+	// custom resolver, tests); net.Dialer's DialContext by default.
+	Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Retry says how idempotent calls are retried.
 	Retry Retry
 	// Breaker configures the circuit breaker of each node.
@@ -199,6 +203,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 			Password:              cfg.Password,
 			PoolSize:              cfg.PoolSize,
 			DialTimeout:           cfg.DialTimeout,
+			Dialer:                cfg.Dialer,
 			MaxRetries:            -1, // retries are this package's
 			MaxRedirects:          3,
 			ContextTimeoutEnabled: true,
@@ -227,6 +232,7 @@ func (c *Client) nodeOptions(addr string) *redis.Options {
 		Password:              c.cfg.Password,
 		PoolSize:              c.cfg.PoolSize,
 		DialTimeout:           c.cfg.DialTimeout,
+		Dialer:                c.cfg.Dialer,
 		MaxRetries:            -1, // retries are this package's
 		DialerRetries:         1,  // a node that refuses is failed over at once
 		ContextTimeoutEnabled: true,

@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cached/cached/client"
+	"github.com/cached/cached/node"
 	"github.com/cached/cached/protocol/grpc/grpctest"
 )
 
@@ -305,4 +306,54 @@ func TestNearCacheEviction(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestNearCacheSlotMove: when a node joins, slots move to it, and the old
+// owners no longer hear of writes to their keys (with one copy per slot
+// nothing replicates to them): the near cache is flushed when the client
+// sees the slot map change, so the new values are read, not the copies
+// cached before the move (they would be served until MaxTTL otherwise).
+func TestNearCacheSlotMove(t *testing.T) {
+	tc := grpctest.StartCluster(t, 3, func(c *node.ClusterConfig) { c.Replicas = 1 })
+	r := newClient(t, client.Config{Addrs: tc.Addrs(), Refresh: 100 * time.Millisecond, NearCache: &client.NearCache{MaxEntries: 1000, MaxTTL: time.Hour}})
+	ctx := ctxT(t)
+	var keys []string
+	for i := range 30 {
+		k := fmt.Sprintf("move:%d", i)
+		keys = append(keys, k)
+		if err := r.Set(ctx, k, []byte("old"), 0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Get(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cc := node.DefaultClusterConfig()
+	cc.NodeName, cc.GossipAddr, cc.Profile, cc.Replicas = "node4", "127.0.0.1:0", "local", 1
+	cc.JoinRetry, cc.Settle, cc.Join = 100*time.Millisecond, 50*time.Millisecond, []string{tc.Nodes[0].Node.Gossip()}
+	tc.Nodes = append(tc.Nodes, grpctest.Start(t, "node4", node.DefaultConfig(), &cc))
+	start := time.Now()
+	tc.WaitMembers(t, 4)
+	tc.WaitSettled(t)
+	t.Logf("the join settled in %v", time.Since(start))
+	ctx = ctxT(t)
+	// Another client writes through the new owners.
+	w := newClient(t, client.Config{Addrs: []string{tc.Nodes[3].Addr()}})
+	for _, k := range keys {
+		if err := w.Set(ctx, k, []byte("new"), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("written after %v", time.Since(start))
+	grpctest.CheckFor(t, 10*time.Second, func() error {
+		for _, k := range keys {
+			if v, err := r.Get(ctx, k); err != nil || string(v) != "new" {
+				return fmt.Errorf("Get %s = %q, %v", k, v, err)
+			}
+		}
+		return nil
+	})
+	if st := r.NearCacheStats(); st.Flushes == 0 {
+		t.Fatalf("no flush: %+v", st)
+	}
 }

@@ -41,12 +41,15 @@ type trackCall struct {
 	done    chan struct{}
 }
 
-// dialTracking connects to addr, switches to RESP3 (authenticating with
-// password when set), turns tracking on and starts the reader. The
-// handshake is bounded by ctx.
-func dialTracking(ctx context.Context, addr, password string, near *nearCache) (*trackConn, error) {
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", addr)
+// dialTracking connects to addr with dial (net.Dialer's when nil),
+// switches to RESP3 (authenticating with password when set), turns
+// tracking on and starts the reader. The handshake is bounded by ctx.
+func dialTracking(ctx context.Context, dial func(context.Context, string, string) (net.Conn, error), addr, password string, near *nearCache) (*trackConn, error) {
+	if dial == nil {
+		var d net.Dialer
+		dial = d.DialContext
+	}
+	nc, err := dial(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
