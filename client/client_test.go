@@ -511,3 +511,41 @@ func TestClusterCircuitBreaker(t *testing.T) {
 		t.Fatalf("breaker changes %q, want open, half-open, ..., closed", got)
 	}
 }
+
+// TestRefreshOnError: with no periodic refresh, a call that fails because
+// its node is gone reloads the slot map, so calls then go straight to the
+// new owners (no node forwards them).
+func TestRefreshOnError(t *testing.T) {
+	tc := grpctest.StartCluster(t, 3, func(c *node.ClusterConfig) { c.Replicas = 2 })
+	c := newClient(t, client.Config{Addrs: tc.Addrs()[:2], Refresh: time.Hour})
+	ctx := ctxT(t)
+	var keys []string
+	for i := range 30 {
+		k := fmt.Sprintf("reload:%d", i)
+		keys = append(keys, k)
+		if err := c.Set(ctx, k, []byte(k), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tc.WaitSettled(t)
+	tc.Nodes[2].Stop()
+	tc.WaitMembers(t, 2)
+	tc.WaitSettled(t)
+	grpctest.CheckFor(t, 10*time.Second, func() error {
+		before := map[string]int64{}
+		for _, tn := range tc.Live() {
+			before[tn.Name] = forwarded(t, tn)
+		}
+		for _, k := range keys {
+			if v, err := c.Get(ctx, k); err != nil || string(v) != k {
+				t.Fatalf("Get %s = %q, %v", k, v, err)
+			}
+		}
+		for _, tn := range tc.Live() {
+			if n := forwarded(t, tn) - before[tn.Name]; n > 0 {
+				return fmt.Errorf("%s forwarded %d Gets", tn.Name, n)
+			}
+		}
+		return nil
+	})
+}

@@ -17,6 +17,14 @@ import (
 // key arrives is not cached. Losing a tracking connection, a flush
 // invalidation (FLUSHALL) or a change of the cluster's slot map empties
 // the near cache.
+//
+// The guarantee: once another client's write is acknowledged and its
+// invalidation has reached this client, no Get returns the old value;
+// this client's own writes (Set, SetNX, Incr, Expire, Delete, MSet) are
+// read back at once. Writes made through Redis() are seen when their
+// invalidation arrives. MGet does not use the near cache. A slot that
+// moves is noticed within Config.Refresh; until then a value cached from
+// its old owner may be served (the old owner does not invalidate it).
 type NearCache struct {
 	// MaxEntries bounds the number of cached keys (0: no entry bound).
 	MaxEntries int
