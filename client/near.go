@@ -3,6 +3,7 @@ package client
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -103,7 +104,20 @@ func (c *Client) nearGet(ctx context.Context, key string) ([]byte, error) {
 	var val []byte
 	var found bool
 	n, err := c.do(ctx, "get", key, true, func(ctx context.Context, rc *redis.Client) error {
-		tc, err := c.trackConn(ctx, rc.Options().Addr)
+		addr := rc.Options().Addr
+		if !c.ownedBy(ctx, key, addr) {
+			// Another node forwards this read to the owner, and tells the
+			// owner to track it for us: its request may reach the owner
+			// after the read, so a write in between may never be
+			// invalidated. Read without caching.
+			v, err := rc.Get(ctx, key).Bytes()
+			val, found = v, err == nil
+			if errors.Is(err, redis.Nil) {
+				err = nil
+			}
+			return err
+		}
+		tc, err := c.trackConn(ctx, addr)
 		if err != nil {
 			return err
 		}
@@ -138,6 +152,15 @@ func (c *Client) nearGet(ctx context.Context, key string) ([]byte, error) {
 		val = []byte{}
 	}
 	return bytes.Clone(val), nil
+}
+
+// ownedBy reports whether addr is key's primary in the client's slot map.
+func (c *Client) ownedBy(ctx context.Context, key, addr string) bool {
+	if c.single != nil {
+		return true
+	}
+	owner, err := c.cluster.MasterForKey(ctx, key)
+	return err == nil && owner.Options().Addr == addr
 }
 
 // keyTTL reads a PTTL reply that followed a GET: the time to live (-1:
