@@ -28,9 +28,9 @@ import (
 type NearCache struct {
 	// MaxEntries bounds the number of cached keys (0: no entry bound).
 	MaxEntries int
-	// MaxBytes bounds the cached keys and values, plus entryOverhead bytes
-	// per entry (0: no byte bound). One of MaxEntries and MaxBytes is
-	// needed.
+	// MaxBytes bounds the bytes of the cached keys and values, counting
+	// 96 more per entry for its bookkeeping (0: no byte bound). One of
+	// MaxEntries and MaxBytes is needed.
 	MaxBytes int64
 	// MaxTTL bounds how long a value is served from the near cache, and
 	// so how stale it may be if an invalidation is lost without the

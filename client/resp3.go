@@ -94,13 +94,10 @@ func readNested(r *bufio.Reader, depth int) (value, error) {
 			v.null = true
 			return v, nil
 		}
-		// The buffer grows with the bytes that arrive, not with the
-		// announced length.
-		var bb bytes.Buffer
-		if _, err := io.CopyN(&bb, r, int64(n+crlfOverhead)); err != nil {
-			return value{}, noEOF(err)
+		buf, err := readBulk(r, n+crlfOverhead)
+		if err != nil {
+			return value{}, err
 		}
-		buf := bb.Bytes()
 		if buf[n] != '\r' || buf[n+1] != '\n' {
 			return value{}, fmt.Errorf("%w: bulk not ended by CRLF", errProtocol)
 		}
@@ -159,6 +156,26 @@ func readLine(r *bufio.Reader) ([]byte, error) {
 			return nil, err
 		}
 	}
+}
+
+// smallBulk is the largest bulk read into a buffer of its announced size
+// at once; a larger one grows with the bytes that arrive.
+const smallBulk = 64 << 10
+
+// readBulk reads exactly n bytes.
+func readBulk(r *bufio.Reader, n int) ([]byte, error) {
+	if n <= smallBulk {
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return nil, noEOF(err)
+		}
+		return buf, nil
+	}
+	var bb bytes.Buffer
+	if _, err := io.CopyN(&bb, r, int64(n)); err != nil {
+		return nil, noEOF(err)
+	}
+	return bb.Bytes(), nil
 }
 
 // noEOF turns a clean EOF in the middle of a value into
