@@ -1,6 +1,7 @@
 package client_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -356,4 +357,39 @@ func TestNearCacheSlotMove(t *testing.T) {
 	if st := r.NearCacheStats(); st.Flushes == 0 {
 		t.Fatalf("no flush: %+v", st)
 	}
+}
+
+// TestNearCacheSilentNode: a node that stops answering without closing
+// the connection (no invalidation can come through) is noticed by the
+// tracking connection's keepalive, within Config.Refresh and
+// Config.DialTimeout, and the near cache is flushed.
+func TestNearCacheSilentNode(t *testing.T) {
+	tn := grpctest.StartSingle(t, nil)
+	px := newProxy(t, tn.Addr())
+	r := newClient(t, client.Config{Addrs: []string{px.addr}, Refresh: 50 * time.Millisecond, DialTimeout: 200 * time.Millisecond,
+		NearCache: &client.NearCache{MaxEntries: 10}})
+	ctx := ctxT(t)
+	if err := r.Set(ctx, "k", []byte("v"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Get(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	if st := r.NearCacheStats(); st.Entries != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+	px.blackhole.Store(true)
+	grpctest.CheckFor(t, 5*time.Second, func() error {
+		if st := r.NearCacheStats(); st.Flushes == 0 || st.Entries != 0 {
+			return fmt.Errorf("not flushed: %+v", st)
+		}
+		return nil
+	})
+	px.blackhole.Store(false)
+	grpctest.CheckFor(t, 5*time.Second, func() error {
+		short, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		_, err := r.Get(short, "k")
+		return err
+	})
 }
