@@ -47,6 +47,10 @@ type Config struct {
 	// Refresh is how often a cluster's slot map is reloaded, so that calls
 	// follow slots that moved (nodes forward what they no longer own, so a
 	// stale map costs a hop, not an error). Failed calls reload it too.
+	// With a near cache, it is also how often its tracking connections
+	// are pinged (one that does not answer within DialTimeout is dropped
+	// and the near cache flushed) and the slot map compared with the last
+	// (a change flushes the near cache).
 	Refresh time.Duration
 	// LoadTimeout bounds a GetOrLoad loader, which runs detached from the
 	// caller's cancellation so that callers waiting on the same load are
