@@ -12,12 +12,15 @@ import (
 	"time"
 
 	cachepb "github.com/cached/cached/cache/v1"
+	"github.com/cached/cached/client"
 	"github.com/cached/cached/protocol/grpc/grpctest"
 )
 
 // TestGRPCvsRESP compares GET and SET over gRPC (cache.v1.Cache through
 // grpc-go) with the same commands over RESP (go-redis) on one in-process
-// node: throughput and latency percentiles with GRPC_BENCH_CLIENTS
+// node, and the client package's Get with and without its near cache
+// (the near cache rows read 256 hot keys, cached before the row starts):
+// throughput and latency percentiles with GRPC_BENCH_CLIENTS
 // concurrent callers (default 16), GRPC_BENCH_OPS operations per row
 // (default 2000: a smoke run; use 200000 on an idle machine) and
 // GRPC_BENCH_SIZE-byte values (default 64). The load generator shares the
@@ -35,6 +38,27 @@ func TestGRPCvsRESP(t *testing.T) {
 	gc := tn.Client
 	value := make([]byte, size)
 	key := func(i int) string { return "gb:" + strconv.Itoa(i%benchKeys) }
+	const hotKeys = 256
+	hot := func(i int) string { return "gbhot:" + strconv.Itoa(i%hotKeys) } // the Set rows do not touch them
+	plain, err := client.New(context.Background(), client.Config{Addrs: []string{tn.Addr()}, PoolSize: conc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	near, err := client.New(context.Background(), client.Config{Addrs: []string{tn.Addr()}, PoolSize: conc, NearCache: &client.NearCache{MaxEntries: hotKeys}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer near.Close()
+	clientGet := func(c *client.Client) func(ctx context.Context, i int) error {
+		return func(ctx context.Context, i int) error {
+			v, err := c.Get(ctx, hot(i))
+			if err == nil && len(v) != size {
+				err = fmt.Errorf("client Get: %d bytes", len(v))
+			}
+			return err
+		}
+	}
 	rows := []struct {
 		name string
 		op   func(ctx context.Context, i int) error
@@ -58,13 +82,28 @@ func TestGRPCvsRESP(t *testing.T) {
 			}
 			return err
 		}},
+		{"client Get, no near cache", clientGet(plain)},
+		{"client Get, near cache hit", clientGet(near)},
 	}
+	ctx := context.Background()
+	for i := range hotKeys {
+		if err := plain.Set(ctx, hot(i), value, 0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := near.Get(ctx, hot(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	misses := near.NearCacheStats().Misses
 	var out strings.Builder
 	fmt.Fprintf(&out, "\n%d ops per row, %d concurrent callers, %d-byte values, in-process node\n\n", ops, conc, size)
 	out.WriteString("| call | ops/s | p50 µs | p99 µs |\n|---|---:|---:|---:|\n")
 	for _, row := range rows {
 		r := measure(t, ops, conc, row.op)
-		fmt.Fprintf(&out, "| %s | %.0f | %.0f | %.0f |\n", row.name, r.opsPerSec, r.p50, r.p99)
+		fmt.Fprintf(&out, "| %s | %.0f | %.1f | %.1f |\n", row.name, r.opsPerSec, r.p50, r.p99)
+	}
+	if st := near.NearCacheStats(); st.Misses != misses {
+		t.Fatalf("the near cache rows missed: %+v", st)
 	}
 	t.Log(out.String())
 }

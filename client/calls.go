@@ -9,8 +9,12 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Get returns the value of key, or ErrNotFound.
+// Get returns the value of key, or ErrNotFound. With a near cache, it is
+// answered from it when it holds key; the returned slice is the caller's.
 func (c *Client) Get(ctx context.Context, key string) ([]byte, error) {
+	if c.near != nil {
+		return c.nearGet(ctx, key)
+	}
 	start := time.Now()
 	var val []byte
 	n, err := c.do(ctx, "get", key, true, func(ctx context.Context, rc *redis.Client) error {
@@ -31,6 +35,8 @@ func (c *Client) Get(ctx context.Context, key string) ([]byte, error) {
 // Set stores value under key; ttl > 0 gives it a time to live (rounded
 // down to milliseconds), 0 none.
 func (c *Client) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	c.nearForget(key)
+	defer c.nearForget(key)
 	start := time.Now()
 	n, err := c.do(ctx, "set", key, true, func(ctx context.Context, rc *redis.Client) error {
 		return rc.Set(ctx, key, value, ttl).Err()
@@ -43,6 +49,8 @@ func (c *Client) Set(ctx context.Context, key string, value []byte, ttl time.Dur
 // whether it did. It is not retried once sent: a retry of a SetNX that
 // succeeded would report false.
 func (c *Client) SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	c.nearForget(key)
+	defer c.nearForget(key)
 	start := time.Now()
 	var set bool
 	n, err := c.do(ctx, "setnx", key, false, func(ctx context.Context, rc *redis.Client) error {
@@ -65,6 +73,8 @@ func (c *Client) Incr(ctx context.Context, key string) (int64, error) {
 // IncrBy adds delta to the integer at key (0 when absent) and returns the
 // result. It is not retried once sent.
 func (c *Client) IncrBy(ctx context.Context, key string, delta int64) (int64, error) {
+	c.nearForget(key)
+	defer c.nearForget(key)
 	start := time.Now()
 	var v int64
 	n, err := c.do(ctx, "incr", key, false, func(ctx context.Context, rc *redis.Client) error {
@@ -78,6 +88,8 @@ func (c *Client) IncrBy(ctx context.Context, key string, delta int64) (int64, er
 
 // Expire sets key's time to live (ttl > 0) and reports whether key exists.
 func (c *Client) Expire(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	c.nearForget(key)
+	defer c.nearForget(key)
 	start := time.Now()
 	var ok bool
 	n, err := c.do(ctx, "expire", key, true, func(ctx context.Context, rc *redis.Client) error {
@@ -154,6 +166,8 @@ func (c *Client) Delete(ctx context.Context, keys ...string) (int64, error) {
 	if len(keys) == 0 {
 		return 0, nil
 	}
+	c.nearForget(keys...)
+	defer c.nearForget(keys...)
 	start := time.Now()
 	groups := c.groupByNode(ctx, keys)
 	counts := make([]int64, len(groups))
@@ -217,6 +231,8 @@ func (c *Client) MSet(ctx context.Context, items map[string][]byte, ttl time.Dur
 	for k := range items {
 		keys = append(keys, k)
 	}
+	c.nearForget(keys...)
+	defer c.nearForget(keys...)
 	n, err := c.eachGroup(ctx, "mset", c.groupByNode(ctx, keys), func(ctx context.Context, rc *redis.Client, g *keyGroup) error {
 		_, err := rc.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for _, k := range g.keys {

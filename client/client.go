@@ -4,17 +4,18 @@
 // CLUSTER SLOTS) or talks to the single node. On top of go-redis it adds
 // typed calls, JSON helpers, GetOrLoad with single-flight, retries with
 // exponential backoff and jitter for idempotent calls only, a circuit
-// breaker per node and hooks for metrics.
+// breaker per node, hooks for metrics and an optional near cache (see
+// NearCache) kept correct by server-assisted invalidation (RESP3 CLIENT
+// TRACKING).
 //
-// It imports no server package. Not here yet: the near cache kept correct
-// by server-assisted invalidation, which needs CLIENT TRACKING (or a gRPC
-// Watch stream) on the server; both come with the invalidation work.
+// It imports no server package.
 package client
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +37,9 @@ type Config struct {
 	PoolSize int
 	// DialTimeout bounds connecting to a node.
 	DialTimeout time.Duration
+	// Dialer, when set, opens the connections to nodes (a tunnel, a
+	// custom resolver, tests); net.Dialer's DialContext by default.
+	Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Retry says how idempotent calls are retried.
 	Retry Retry
 	// Breaker configures the circuit breaker of each node.
@@ -43,11 +47,19 @@ type Config struct {
 	// Refresh is how often a cluster's slot map is reloaded, so that calls
 	// follow slots that moved (nodes forward what they no longer own, so a
 	// stale map costs a hop, not an error). Failed calls reload it too.
+	// With a near cache, it is also how often its tracking connections
+	// are pinged (one that does not answer within DialTimeout is dropped
+	// and the near cache flushed) and the slot map compared with the last
+	// (a change flushes the near cache).
 	Refresh time.Duration
 	// LoadTimeout bounds a GetOrLoad loader, which runs detached from the
 	// caller's cancellation so that callers waiting on the same load are
 	// not failed by the first one leaving.
 	LoadTimeout time.Duration
+	// NearCache, when set, keeps values read with Get in this process,
+	// kept correct by the server's invalidations (see NearCache). Nil: no
+	// near cache.
+	NearCache *NearCache
 	// Hooks receive metrics events; nil fields are skipped.
 	Hooks Hooks
 }
@@ -137,6 +149,8 @@ func (c Config) Validate() error {
 		return errors.New("client: refresh: must not be negative")
 	case c.LoadTimeout < 0:
 		return errors.New("client: load timeout: must not be negative")
+	case c.NearCache != nil:
+		return c.NearCache.validate()
 	}
 	return nil
 }
@@ -163,10 +177,12 @@ type Client struct {
 	mu       sync.Mutex
 	breakers map[string]*breaker      // by node address
 	seeds    map[string]*redis.Client // fallback clients to Config.Addrs, in a cluster
+	trackers map[string]*tracker      // near cache tracking connections, by node address
 	closed   bool
 
+	near   *nearCache     // nil without Config.NearCache
 	stop   chan struct{}  // closed by Close
-	wg     sync.WaitGroup // the refresh goroutine
+	wg     sync.WaitGroup // the refresh and near cache goroutines
 	flight group
 }
 
@@ -177,7 +193,10 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Client{cfg: cfg, breakers: map[string]*breaker{}, seeds: map[string]*redis.Client{}, stop: make(chan struct{})}
+	c := &Client{cfg: cfg, breakers: map[string]*breaker{}, seeds: map[string]*redis.Client{}, trackers: map[string]*tracker{}, stop: make(chan struct{})}
+	if cfg.NearCache != nil {
+		c.near = newNearCache(*cfg.NearCache, cfg.Hooks.NearCache)
+	}
 	clustered, addr, err := c.detect(ctx)
 	if err != nil {
 		return nil, err
@@ -188,6 +207,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 			Password:              cfg.Password,
 			PoolSize:              cfg.PoolSize,
 			DialTimeout:           cfg.DialTimeout,
+			Dialer:                cfg.Dialer,
 			MaxRetries:            -1, // retries are this package's
 			MaxRedirects:          3,
 			ContextTimeoutEnabled: true,
@@ -202,6 +222,10 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		c.addr = addr
 		c.single = redis.NewClient(c.nodeOptions(addr))
 	}
+	if c.near != nil {
+		c.wg.Add(1)
+		go c.nearLoop()
+	}
 	return c, nil
 }
 
@@ -212,6 +236,7 @@ func (c *Client) nodeOptions(addr string) *redis.Options {
 		Password:              c.cfg.Password,
 		PoolSize:              c.cfg.PoolSize,
 		DialTimeout:           c.cfg.DialTimeout,
+		Dialer:                c.cfg.Dialer,
 		MaxRetries:            -1, // retries are this package's
 		DialerRetries:         1,  // a node that refuses is failed over at once
 		ContextTimeoutEnabled: true,
@@ -266,6 +291,7 @@ func (c *Client) Close() error {
 	c.mu.Unlock()
 	close(c.stop)
 	c.wg.Wait()
+	c.closeTrackers()
 	var errs []error
 	for _, rc := range seeds {
 		errs = append(errs, rc.Close())

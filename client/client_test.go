@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -236,6 +237,7 @@ func TestNodeLoss(t *testing.T) {
 	tc.WaitMembers(t, 3)
 	tc.WaitSettled(t)
 	t.Logf("rejoin settled after %v", time.Since(start))
+	ctx = ctxT(t) // the join may have used up most of the first one on a busy machine
 	start = time.Now()
 	check()
 	t.Logf("calls after the rejoin took %v", time.Since(start))
@@ -436,4 +438,115 @@ func TestNewAddresses(t *testing.T) {
 	if _, err := client.New(short, client.Config{}); err == nil {
 		t.Fatal("New with no address succeeded")
 	}
+}
+
+// TestClusterCircuitBreaker: in a cluster, a node that stops answering
+// opens its circuit; calls for its keys go on through the other nodes
+// (which forward them) without failing, and once the node answers again
+// a probe after the cooldown closes the circuit. The node is reached
+// through a proxy (Config.Dialer) that the test takes down and up.
+func TestClusterCircuitBreaker(t *testing.T) {
+	tc := grpctest.StartCluster(t, 3, nil)
+	target := tc.Nodes[2]
+	px := newProxy(t, target.Addr())
+	var mu sync.Mutex
+	var changes []string
+	var d net.Dialer
+	c := newClient(t, client.Config{
+		Addrs:   tc.Addrs()[:2],
+		Refresh: time.Hour, // the slot map keeps naming the node
+		Breaker: client.Breaker{Failures: 3, Cooldown: 200 * time.Millisecond},
+		Dialer: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if addr == target.Addr() {
+				addr = px.addr
+			}
+			return d.DialContext(ctx, network, addr)
+		},
+		Hooks: client.Hooks{BreakerChange: func(node string, from, to client.BreakerState) {
+			if node == target.Addr() {
+				mu.Lock()
+				changes = append(changes, to.String())
+				mu.Unlock()
+			}
+		}},
+	})
+	ctx := ctxT(t)
+	v := tc.Nodes[0].Node.View()
+	var keys []string
+	for i := 0; len(keys) < 5; i++ {
+		if k := fmt.Sprintf("cb:%d", i); v.Primary(ring.SlotString(k)).RESP == target.Addr() {
+			keys = append(keys, k)
+		}
+	}
+	for _, k := range keys {
+		if err := c.Set(ctx, k, []byte(k), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	px.down()
+	for range 3 {
+		for _, k := range keys {
+			if got, err := c.Get(ctx, k); err != nil || string(got) != k {
+				t.Fatalf("Get %s with its owner unreachable = %q, %v", k, got, err)
+			}
+		}
+	}
+	if s := c.BreakerState(target.Addr()); s != client.Open && s != client.HalfOpen {
+		t.Fatalf("breaker of the unreachable node: %v", s)
+	}
+	px.up()
+	grpctest.CheckFor(t, 5*time.Second, func() error {
+		for _, k := range keys {
+			if _, err := c.Get(ctx, k); err != nil {
+				return err
+			}
+		}
+		if s := c.BreakerState(target.Addr()); s != client.Closed {
+			return fmt.Errorf("breaker %v", s)
+		}
+		return nil
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if got := strings.Join(changes, " "); !strings.HasPrefix(got, "open half-open") || !strings.HasSuffix(got, "closed") {
+		t.Fatalf("breaker changes %q, want open, half-open, ..., closed", got)
+	}
+}
+
+// TestRefreshOnError: with no periodic refresh, a call that fails because
+// its node is gone reloads the slot map, so calls then go straight to the
+// new owners (no node forwards them).
+func TestRefreshOnError(t *testing.T) {
+	tc := grpctest.StartCluster(t, 3, func(c *node.ClusterConfig) { c.Replicas = 2 })
+	c := newClient(t, client.Config{Addrs: tc.Addrs()[:2], Refresh: time.Hour})
+	ctx := ctxT(t)
+	var keys []string
+	for i := range 30 {
+		k := fmt.Sprintf("reload:%d", i)
+		keys = append(keys, k)
+		if err := c.Set(ctx, k, []byte(k), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tc.WaitSettled(t)
+	tc.Nodes[2].Stop()
+	tc.WaitMembers(t, 2)
+	tc.WaitSettled(t)
+	grpctest.CheckFor(t, 10*time.Second, func() error {
+		before := map[string]int64{}
+		for _, tn := range tc.Live() {
+			before[tn.Name] = forwarded(t, tn)
+		}
+		for _, k := range keys {
+			if v, err := c.Get(ctx, k); err != nil || string(v) != k {
+				t.Fatalf("Get %s = %q, %v", k, v, err)
+			}
+		}
+		for _, tn := range tc.Live() {
+			if n := forwarded(t, tn) - before[tn.Name]; n > 0 {
+				return fmt.Errorf("%s forwarded %d Gets", tn.Name, n)
+			}
+		}
+		return nil
+	})
 }

@@ -19,6 +19,9 @@ type proxy struct {
 	// cut makes the proxy drop the next request it sees, closing that
 	// connection without passing the request on.
 	cut atomic.Bool
+	// blackhole makes the proxy drop requests while it is set, keeping
+	// the connections open: a node that went silent.
+	blackhole atomic.Bool
 
 	mu    sync.Mutex
 	ln    net.Listener
@@ -71,7 +74,7 @@ func (p *proxy) pipe(s, c net.Conn) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := c.Read(buf)
-		if n > 0 {
+		if n > 0 && !p.blackhole.Load() {
 			if p.cut.CompareAndSwap(true, false) {
 				return
 			}

@@ -2,9 +2,12 @@
 // from a slow origin (here a stand-in for a database), caching them in
 // cached with client.GetOrLoadJSON: concurrent requests for a profile that
 // is not cached load it once, and a PUT writes the origin and invalidates
-// the cached copy.
+// the cached copy. With -near-cache N, each instance also keeps up to N
+// profiles in process (client.NearCache): repeated reads cost no round
+// trip, and a PUT on any instance reaches the others' copies through the
+// server's invalidations.
 //
-//	go run ./examples/profile-service -cache 127.0.0.1:6379 -listen 127.0.0.1:8080
+//	go run ./examples/profile-service -cache 127.0.0.1:6379 -listen 127.0.0.1:8080 -near-cache 10000
 //	curl 127.0.0.1:8080/profiles/42
 //	curl -X PUT -d '{"name":"Ada"}' 127.0.0.1:8080/profiles/42
 package main
@@ -130,17 +133,22 @@ func main() {
 	cacheAddrs := flag.String("cache", "127.0.0.1:6379", "comma-separated cached RESP addresses")
 	listen := flag.String("listen", "127.0.0.1:8080", "HTTP address")
 	ttl := flag.Duration("ttl", 5*time.Minute, "how long a profile stays cached")
+	near := flag.Int("near-cache", 0, "profiles kept in process by the client's near cache (0: none)")
 	flag.Parse()
-	if err := run(*cacheAddrs, *listen, *ttl); err != nil {
+	cfg := client.Config{Addrs: strings.Split(*cacheAddrs, ",")}
+	if *near > 0 {
+		cfg.NearCache = &client.NearCache{MaxEntries: *near}
+	}
+	if err := run(cfg, *listen, *ttl); err != nil {
 		fmt.Fprintln(os.Stderr, "profile-service:", err)
 		os.Exit(1)
 	}
 }
 
-func run(cacheAddrs, listen string, ttl time.Duration) error {
+func run(cfg client.Config, listen string, ttl time.Duration) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	c, err := client.New(ctx, client.Config{Addrs: strings.Split(cacheAddrs, ",")})
+	c, err := client.New(ctx, cfg)
 	if err != nil {
 		return err
 	}
