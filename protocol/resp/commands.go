@@ -111,6 +111,7 @@ func buildTable() map[string]*command {
 		connectionCommands(), serverCommands(), keyCommands(), stringCommands(),
 		hashCommands(), listCommands(), setCommands(), zsetCommands(),
 		transactionCommands(), pubsubCommands(), blockingCommands(), clusterCommands(),
+		originCommands(),
 	} {
 		for _, cmd := range group {
 			t[cmd.name] = cmd
@@ -203,6 +204,9 @@ func (c *Client) execute(args [][]byte) {
 		c.refuse("ERR Can't execute '" + cmd.name + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
 		return
 	}
+	if c.srv.origins != nil && c.originPrecheck(cmd, args) {
+		return
+	}
 	if c.srv.clustered && !c.tx.active && (cmd.firstKey != 0 || cmd.movableKeys != nil) && c.route(cmd, args) {
 		c.lastCmd.Store(cmd)
 		return
@@ -215,6 +219,10 @@ func (c *Client) execute(args [][]byte) {
 	}
 	if c.tx.active && !runsInMulti(cmd) {
 		c.queue(args)
+		return
+	}
+	if c.srv.origins != nil && c.viaOrigin(cmd, args) {
+		c.lastCmd.Store(cmd)
 		return
 	}
 	c.lastCmd.Store(cmd)
