@@ -277,3 +277,6 @@ func (s *Server) originChanged(key string) {
 	}
 	s.originDelete(key)
 }
+
+// Origins returns the server's origin engine, nil without rules.
+func (s *Server) Origins() *origin.Engine { return s.origins }
