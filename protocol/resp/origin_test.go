@@ -350,3 +350,38 @@ func TestOriginWriteBehindRestart(t *testing.T) {
 		return nil
 	})
 }
+
+// TestOriginServeStale serves a key past its TTL while one background
+// load refreshes it.
+func TestOriginServeStale(t *testing.T) {
+	f := newFakeREST(t)
+	f.set("1", "v1")
+	rule := origin.Rule{Pattern: "item:*", Origin: "items", Mode: origin.ReadThrough, TTL: 10 * time.Second, StaleTTL: 10 * time.Second, Timeout: 2 * time.Second}
+	e := newEngine(t, f, func(c *origin.Config) { c.ServeStale = true }, rule)
+	ts, rc := startOriginServer(t, e)
+	ctx := t.Context()
+	if v := rc.Get(ctx, "item:1").Val(); v != "v1" {
+		t.Fatalf("first GET: %q", v)
+	}
+	if ttl := rc.PTTL(ctx, "item:1").Val(); ttl <= 10*time.Second || ttl > 20*time.Second {
+		t.Fatalf("stored for %v, want ttl + stale-ttl", ttl)
+	}
+	f.set("1", "v2")
+	ts.clock.Advance(5 * time.Second)
+	if v := rc.Get(ctx, "item:1").Val(); v != "v1" || f.getCount() != 1 {
+		t.Fatalf("fresh GET: %q after %d loads", v, f.getCount())
+	}
+	ts.clock.Advance(7 * time.Second) // past the TTL, within stale-ttl
+	if v := rc.Get(ctx, "item:1").Val(); v != "v1" {
+		t.Fatalf("stale GET: %q, want the stale value at once", v)
+	}
+	checkFor(t, 5*time.Second, func() error {
+		if v := rc.Get(ctx, "item:1").Val(); v != "v2" {
+			return fmt.Errorf("GET after the refresh: %q", v)
+		}
+		return nil
+	})
+	if n := f.getCount(); n != 2 {
+		t.Fatalf("origin called %d times, want 2", n)
+	}
+}
