@@ -187,3 +187,51 @@ func TestPostgresWriteBehindRestart(t *testing.T) {
 		return nil
 	})
 }
+
+// TestPostgresNotifyCluster checks that a change made in SQL removes every
+// copy of the key in a cluster: the owner's and its replica's, whichever
+// node the key was read through.
+func TestPostgresNotifyCluster(t *testing.T) {
+	conn, dsn, table, channel := pgTable(t)
+	ctx := t.Context()
+	if _, err := conn.Exec(ctx, "INSERT INTO "+table+" VALUES (1, 'alice')"); err != nil {
+		t.Fatal(err)
+	}
+	tc := startClusterWith(t, 3, nil, func(_ string, c *Config) {
+		c.Origins = pgEngine(t, dsn, table, channel, origin.ReadThrough, "")
+	})
+	nodes := tc.live()
+	copies := func() int {
+		n := 0
+		for _, cn := range nodes {
+			if cn.node.Exists([]byte("row:1")) {
+				n++
+			}
+		}
+		return n
+	}
+	for _, cn := range nodes {
+		rc := cn.client(t, 2)
+		if v, err := rc.Get(ctx, "row:1").Result(); err != nil || v != "alice" {
+			t.Fatalf("GET row:1 through %s: %q, %v", cn.name, v, err)
+		}
+	}
+	checkFor(t, 10*time.Second, func() error {
+		if n := copies(); n != 2 {
+			return fmt.Errorf("%d copies of row:1, want 2 (primary and replica)", n)
+		}
+		return nil
+	})
+	checkFor(t, 10*time.Second, func() error {
+		if _, err := conn.Exec(ctx, "UPDATE "+table+" SET data = 'alicia' WHERE id = 1"); err != nil {
+			return err
+		}
+		if n := copies(); n != 0 {
+			return fmt.Errorf("%d copies of row:1 left after the UPDATE", n)
+		}
+		return nil
+	})
+	if v, err := nodes[1].client(t, 2).Get(ctx, "row:1").Result(); err != nil || v != "alicia" {
+		t.Fatalf("GET row:1 after the UPDATE: %q, %v", v, err)
+	}
+}
