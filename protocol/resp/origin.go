@@ -229,6 +229,13 @@ func originMessage(err error) string {
 	return "ERR origin " + err.Error()
 }
 
+// loadsInSplit reports whether the part of a split MGET holding key must go
+// through the peer listener even when this node owns key: a part that runs
+// here directly would not load it.
+func (s *Server) loadsInSplit(cmd *command, key []byte) bool {
+	return s.origins != nil && cmd.name == "mget" && s.origins.Match(key) != nil
+}
+
 // originCache is the node's cache as origin loads see it.
 func (s *Server) originCache() origin.Cache {
 	return origin.Cache{

@@ -150,6 +150,7 @@ func TestOriginMissStormCluster(t *testing.T) {
 	tc := startClusterWith(t, 3, nil, func(_ string, c *Config) {
 		c.Origins = newEngine(t, f, nil, itemRule(origin.ReadThrough))
 	})
+	tc.waitSettled() // no slot changes hands during the storm
 	nodes := tc.live()
 	const clients, each = 100, 10
 	var wg sync.WaitGroup
@@ -159,7 +160,7 @@ func TestOriginMissStormCluster(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rc := redis.NewClient(&redis.Options{Addr: nodes[i%len(nodes)].addr, PoolSize: 1})
+			rc := redis.NewClient(&redis.Options{Addr: nodes[i%len(nodes)].addr, PoolSize: 1, ReadTimeout: 30 * time.Second})
 			defer rc.Close()
 			for range each {
 				sent.Add(1)
@@ -383,5 +384,37 @@ func TestOriginServeStale(t *testing.T) {
 	})
 	if n := f.getCount(); n != 2 {
 		t.Fatalf("origin called %d times, want 2", n)
+	}
+}
+
+// TestOriginMGetCluster loads the missing keys of an MGET whose keys span
+// the slots of every node, including those the receiving node owns.
+func TestOriginMGetCluster(t *testing.T) {
+	f := newFakeREST(t)
+	var keys []string
+	var want []any
+	for i := range 20 {
+		id := fmt.Sprint(i)
+		f.set(id, "v"+id)
+		keys = append(keys, "item:"+id)
+		want = append(want, "v"+id)
+	}
+	keys = append(keys, "item:none", "plain")
+	want = append(want, nil, nil)
+	tc := startClusterWith(t, 3, nil, func(_ string, c *Config) {
+		c.Origins = newEngine(t, f, nil, itemRule(origin.ReadThrough))
+	})
+	tc.waitSettled()
+	rc := redis.NewClient(&redis.Options{Addr: tc.live()[0].addr, ReadTimeout: 30 * time.Second})
+	defer rc.Close()
+	got, err := rc.MGet(t.Context(), keys...).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("MGET: %v, want %v", got, want)
+	}
+	if n := f.getCount(); n != 21 {
+		t.Fatalf("origin called %d times, want 21", n)
 	}
 }
