@@ -294,6 +294,25 @@ func TestOriginWriteThrough(t *testing.T) {
 	if ts.node.Exists([]byte("item:1")) || len(f.dels) != 1 {
 		t.Fatalf("DEL: cache %v, origin deletes %v", ts.node.Exists([]byte("item:1")), f.dels)
 	}
+	// SETEX, GETDEL and UNLINK reach the origin too.
+	if err := rc.SetEx(ctx, "item:4", "four", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if v := rc.GetDel(ctx, "item:4").Val(); v != "four" {
+		t.Fatalf("GETDEL: %q", v)
+	}
+	if err := rc.Set(ctx, "item:5", "five", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n := rc.Unlink(ctx, "item:5", "plain").Val(); n != 1 {
+		t.Fatalf("UNLINK: %d", n)
+	}
+	f.mu.Lock()
+	puts, dels := fmt.Sprint(f.puts), fmt.Sprint(f.dels)
+	f.mu.Unlock()
+	if puts != "[1=v1 4=four 5=five]" || dels != "[1 4 5]" {
+		t.Fatalf("origin PUTs %s, DELETEs %s", puts, dels)
+	}
 	// Writes that would bypass the origin are refused.
 	for _, args := range [][]any{{"INCR", "item:2"}, {"APPEND", "item:2", "x"}, {"SET", "item:2", "x", "NX"}, {"MSET", "item:2", "x", "a", "b"}} {
 		if err := rc.Do(ctx, args...).Err(); err == nil || !strings.HasPrefix(err.Error(), "ERR origin") {
