@@ -223,6 +223,16 @@ func (e *Engine) Load(r *Rule, key string, cache Cache) (found bool, err error) 
 		if cache.Present(key) {
 			return nil, nil
 		}
+		if e.queue != nil {
+			// The origin is behind the queue: what waits there is newer.
+			if op, ok := e.queue.pendingOp(key); ok {
+				if op.Delete {
+					return nil, ErrNotFound
+				}
+				cache.Store(key, op.Value, s.ExpiryTTL(e.cfg.ServeStale))
+				return nil, nil
+			}
+		}
 		return nil, e.load(s, key, cache)
 	})
 	if shared {

@@ -11,10 +11,9 @@ type flight struct {
 
 // call is one load in progress.
 type call struct {
-	done  chan struct{} // closed when val and err are set
-	val   []byte
-	err   error
-	waits int // callers sharing it besides the first; guarded by flight.mu
+	done chan struct{} // closed when val and err are set
+	val  []byte
+	err  error
 }
 
 // do returns the result of fn for key, calling fn only if no call for key
@@ -26,7 +25,6 @@ func (f *flight) do(key string, fn func() ([]byte, error)) (val []byte, err erro
 		f.calls = make(map[string]*call)
 	}
 	if c, ok := f.calls[key]; ok {
-		c.waits++
 		f.mu.Unlock()
 		<-c.done
 		return c.val, c.err, true

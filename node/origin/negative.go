@@ -12,9 +12,8 @@ const maxNegative = 1 << 16
 // negative remembers keys an origin said are absent, each until its
 // deadline. It is safe for concurrent use.
 type negative struct {
-	mu      sync.Mutex // guards absent
-	absent  map[string]time.Time
-	evicted int64
+	mu     sync.Mutex // guards absent
+	absent map[string]time.Time
 }
 
 // add remembers key as absent until until.
@@ -35,7 +34,6 @@ func (n *negative) add(key string, until time.Time, now time.Time) {
 				break
 			}
 			delete(n.absent, k)
-			n.evicted++
 		}
 	}
 	n.absent[key] = until

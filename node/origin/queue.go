@@ -292,23 +292,22 @@ func (q *queue) round() (sent int, failed bool) {
 	if len(batch) == 0 {
 		return 0, false
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { // close stops a delivery in progress
+		select {
+		case <-q.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	failedOrigins := map[string]bool{}
 	var done []uint64
 	for _, b := range batch {
 		if failedOrigins[b.op.Origin] {
 			continue
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		go func() {
-			select {
-			case <-q.stop:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
-		err := q.deliver(ctx, b.op)
-		cancel()
-		if err != nil {
+		if err := q.deliver(ctx, b.op); err != nil {
 			failedOrigins[b.op.Origin] = true
 			q.logger.Debug("write-behind delivery failed", "origin", b.op.Origin, "err", err)
 			continue
@@ -382,6 +381,16 @@ func (q *queue) compactLocked() {
 		q.logger.Warn("write-behind queue close failed", "err", err)
 	}
 	q.file, q.size, q.written, q.synced = f, size, size, size
+}
+
+// pendingOp returns the write of key waiting in the queue, if any.
+func (q *queue) pendingOp(key string) (Op, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if e := q.pending[key]; e != nil {
+		return e.op, true
+	}
+	return Op{}, false
 }
 
 // QueueStats describes the write-behind queue.

@@ -166,3 +166,50 @@ func TestQueueMaxDepth(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestLoadPrefersQueue: a write-behind key evicted from the cache reads
+// back the value waiting in the queue, not the origin's older one.
+func TestLoadPrefersQueue(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg.Rules = []Rule{{Pattern: "k:*", Origin: "o", Mode: WriteBehind, Timeout: time.Second}}
+	o := &stubOrigin{val: []byte("old"), storeErr: errors.New("down")}
+	e, err := New(cfg, map[string]Origin{"o": o})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	r := e.Match([]byte("k:1"))
+	if err := e.Write(r, "k:1", []byte("new"), false); err != nil {
+		t.Fatal(err)
+	}
+	var stored string
+	cache := Cache{Present: func(string) bool { return false }, Store: func(_ string, v []byte, _ time.Duration) { stored = string(v) }}
+	if found, err := e.Load(r, "k:1", cache); err != nil || !found || stored != "new" {
+		t.Fatalf("Load: %v, %v, stored %q", found, err, stored)
+	}
+	if o.loads != 0 {
+		t.Fatalf("origin loaded %d times", o.loads)
+	}
+	if err := e.Write(r, "k:1", nil, true); err != nil {
+		t.Fatal(err)
+	}
+	if found, err := e.Load(r, "k:1", cache); err != nil || found {
+		t.Fatalf("Load of a queued delete: %v, %v", found, err)
+	}
+}
+
+// stubOrigin is an in-memory origin.
+type stubOrigin struct {
+	val      []byte
+	storeErr error
+	loads    int
+}
+
+func (s *stubOrigin) Load(context.Context, string, string) ([]byte, error) {
+	s.loads++
+	return s.val, nil
+}
+func (s *stubOrigin) Store(context.Context, string, string, []byte) error { return s.storeErr }
+func (s *stubOrigin) Delete(context.Context, string, string) error        { return s.storeErr }
+func (s *stubOrigin) Close() error                                        { return nil }
