@@ -57,16 +57,17 @@ type Client struct {
 	resignal [][]byte    // keys a served blocking command wrote to, to signal next
 
 	// Cluster routing (see route.go).
-	peer          bool                 // connected to the peer listener: another node
-	asking        bool                 // a peer's next command runs here whatever its slot
-	readonly      bool                 // READONLY: reads may be served by a replica
-	replay        [][]byte             // a parked command to run again; guarded by pushMu
-	replayFetched bool                 // replay's keys were fetched; guarded by pushMu
-	fetched       bool                 // running a replay whose keys were fetched
-	suspended     bool                 // the last command parked (see suspend); loop-owned
-	wokenAt       bool                 // a parked command was woken: look for a replay
-	holdWrites    bool                 // c.out holds a write's reply: see holdOutput
-	originPass    atomic.Pointer[byte] // the replay whose origin part is done (see viaOrigin)
+	peer          bool     // connected to the peer listener: another node
+	asking        bool     // a peer's next command runs here whatever its slot
+	readonly      bool     // READONLY: reads may be served by a replica
+	replay        [][]byte // a parked command to run again; guarded by pushMu
+	replayFetched bool     // replay's keys were fetched; guarded by pushMu
+	fetched       bool     // running a replay whose keys were fetched
+	suspended     bool     // the last command parked (see suspend); loop-owned
+	wokenAt       bool     // a parked command was woken: look for a replay
+	holdWrites    bool     // c.out holds a write's reply: see holdOutput
+
+	originPass atomic.Pointer[byte] // the replay whose origin part is done (see viaOrigin)
 
 	track trackState // CLIENT TRACKING (see tracking.go); owned by the client's loop
 
