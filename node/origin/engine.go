@@ -44,10 +44,11 @@ type Engine struct {
 	neg     negative
 	flight  flight
 
-	cancel context.CancelFunc
-	wg     sync.WaitGroup // listeners and background refreshes
-	mu     sync.Mutex     // guards closed
-	closed bool
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup // listeners and background refreshes
+	mu         sync.Mutex     // guards closed and refreshing
+	closed     bool
+	refreshing map[string]bool // keys a background refresh is loading
 }
 
 // originState is an origin with its breaker.
@@ -285,14 +286,21 @@ func (e *Engine) Refresh(r *Rule, key string, cache Cache) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.closed {
+	if e.closed || e.refreshing[key] {
 		return
 	}
+	if e.refreshing == nil {
+		e.refreshing = map[string]bool{}
+	}
+	e.refreshing[key] = true
 	s := e.state(r)
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
 		_, err, _ := e.flight.do(key, func() ([]byte, error) { return nil, e.load(s, key, cache) })
+		e.mu.Lock()
+		delete(e.refreshing, key)
+		e.mu.Unlock()
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			e.logger.Debug("stale refresh failed", "rule", s.Pattern, "err", err)
 		}
