@@ -30,8 +30,11 @@ import (
 //     the cache without the origin.
 //
 // A command waiting for an origin parks its client (event loops go on with
-// other clients); a client on its own goroutine, which peers are, waits.
-// Inside EXEC nothing is loaded: a missing key reads as missing.
+// other clients); a client on its own goroutine waits. Peers are such
+// clients, so a load on the owner holds the forwarding node's pipelined
+// link (one of its peer connections) for up to the rule's timeout. Inside
+// EXEC nothing is loaded: a missing key reads as missing. The gRPC front
+// end does not go through origins.
 
 // originPrecheck refuses writes that would bypass the origin of a
 // write-through or write-behind key. It runs before routing, for every
