@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/cached/cached/node"
+	"github.com/cached/cached/node/origin"
 	"github.com/cached/cached/node/store"
 	"github.com/cached/cached/persistence"
 	"github.com/cached/cached/protocol/resp"
@@ -39,6 +40,10 @@ type config struct {
 	// protectedMode refuses to start on a non-loopback address without
 	// authentication (see security.go).
 	protectedMode bool
+	// origins are the config file's origin rules; originEngine the
+	// engine's flat settings (see origins.go).
+	origins      originsConfig
+	originEngine origin.Config
 }
 
 // setting is one configuration value: its redis.conf-style name (also the
@@ -51,7 +56,7 @@ type setting struct {
 	apply func(c *config, v string) error
 }
 
-var settings = []setting{
+var settings = append([]setting{
 	{"bind", "127.0.0.1", "address to listen on for Redis clients", func(c *config, v string) error {
 		if v != "" && net.ParseIP(v) == nil && v != "localhost" {
 			return errors.New("not an IP address")
@@ -318,7 +323,7 @@ var settings = []setting{
 		}
 		return errors.New("must be text or json")
 	}},
-}
+}, originSettings...)
 
 // flagError is a command-line error the flag package has already reported.
 type flagError struct{ error }
@@ -355,6 +360,7 @@ func loadConfig(args []string, lookupEnv func(string) (string, bool), stderr io.
 	if *file == "" {
 		*file, _ = lookupEnv("CACHED_CONFIG")
 	}
+	var origins originsConfig
 	if *file != "" {
 		fromFile, err := readConfigFile(*file)
 		if err != nil {
@@ -362,6 +368,9 @@ func loadConfig(args []string, lookupEnv func(string) (string, bool), stderr io.
 		}
 		for k, v := range fromFile {
 			raw[k], source[k] = v, "config file "+*file
+		}
+		if origins, err = readOrigins(*file); err != nil {
+			return nil, err
 		}
 	}
 	for _, s := range settings {
@@ -376,7 +385,7 @@ func loadConfig(args []string, lookupEnv func(string) (string, bool), stderr io.
 	})
 
 	c := &config{node: node.DefaultConfig(), resp: resp.DefaultConfig(), cluster: node.DefaultClusterConfig(), settings: raw,
-		persist: node.PersistenceConfig{Config: persistence.DefaultConfig()}}
+		persist: node.PersistenceConfig{Config: persistence.DefaultConfig()}, origins: origins, originEngine: origin.DefaultConfig()}
 	for _, s := range settings {
 		if err := s.apply(c, raw[s.name]); err != nil {
 			return nil, fmt.Errorf("invalid %s %q (from %s): %v", s.name, raw[s.name], source[s.name], err)
@@ -501,6 +510,9 @@ func readConfigFile(path string) (map[string]string, error) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
+		if structuredKeys[k] {
+			continue // origins.go reads them
+		}
 		if !known[k] {
 			return nil, fmt.Errorf("config file %s: unknown setting %q", path, k)
 		}

@@ -66,8 +66,14 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	if err != nil {
 		return err
 	}
+	if cfg.resp.Origins, err = newOrigins(cfg, logger); err != nil {
+		return err
+	}
 	srv, err := resp.New(cfg.resp, n)
 	if err != nil {
+		if cfg.resp.Origins != nil {
+			cfg.resp.Origins.Close()
+		}
 		return err
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)

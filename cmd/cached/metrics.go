@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/cached/cached/node"
+	"github.com/cached/cached/node/origin"
 	"github.com/cached/cached/node/store"
 )
 
@@ -164,5 +165,8 @@ func newRegistry(n nodeSource, clients clientCounter, ready func() bool) *promet
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newNodeCollector(n, clients, ready),
 	)
+	if o, ok := clients.(interface{ Origins() *origin.Engine }); ok && o.Origins() != nil {
+		reg.MustRegister(newOriginCollector(o.Origins()))
+	}
 	return reg
 }

@@ -72,6 +72,8 @@ type Client struct {
 	overlapping   bool     // forwards are in flight or their replies queued; loop-owned
 	ovl           overlap  // see overlap.go; guarded by pushMu
 
+	originPass atomic.Pointer[byte] // the replay whose origin part is done (see viaOrigin)
+
 	track trackState // CLIENT TRACKING (see tracking.go); owned by the client's loop
 
 	remoteMu     sync.Mutex         // guards remoteCancel

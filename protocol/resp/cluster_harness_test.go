@@ -32,13 +32,22 @@ type testCluster struct {
 	nodes []*clusterNode
 	edit  func(*node.ClusterConfig)
 	seq   int
+	// server, when set, adjusts each node's RESP configuration.
+	server func(name string, cfg *Config)
 }
 
 // startCluster starts n nodes that join the first one and waits until
 // every node sees all of them. edit adjusts each node's cluster settings.
 func startCluster(t testing.TB, n int, edit func(*node.ClusterConfig)) *testCluster {
 	t.Helper()
-	tc := &testCluster{t: t, edit: edit}
+	return startClusterWith(t, n, edit, nil)
+}
+
+// startClusterWith is startCluster with server adjusting each node's RESP
+// configuration.
+func startClusterWith(t testing.TB, n int, edit func(*node.ClusterConfig), server func(name string, cfg *Config)) *testCluster {
+	t.Helper()
+	tc := &testCluster{t: t, edit: edit, server: server}
 	for range n {
 		tc.add()
 	}
@@ -107,6 +116,9 @@ func (tc *testCluster) addNode(name string, edit func(*node.Config)) *clusterNod
 	rcfg.Addr = "127.0.0.1:0"
 	rcfg.PeerAddr = "127.0.0.1:0"
 	rcfg.Logger = logger
+	if tc.server != nil {
+		tc.server(name, &rcfg)
+	}
 	srv, err := New(rcfg, n)
 	if err != nil {
 		t.Fatal(err)

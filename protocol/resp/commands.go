@@ -115,7 +115,7 @@ func buildTable() map[string]*command {
 		connectionCommands(), serverCommands(), keyCommands(), stringCommands(),
 		hashCommands(), listCommands(), setCommands(), zsetCommands(),
 		transactionCommands(), pubsubCommands(), blockingCommands(), clusterCommands(),
-		aclCommands(),
+		aclCommands(), originCommands(),
 	} {
 		for _, cmd := range group {
 			t[cmd.name] = cmd
@@ -214,6 +214,9 @@ func (c *Client) execute(args [][]byte) {
 	if c.overlapping && c.waitOverlap(cmd, args) {
 		return
 	}
+	if c.srv.origins != nil && c.originPrecheck(cmd, args) {
+		return
+	}
 	if c.srv.clustered && !c.tx.active && (cmd.firstKey != 0 || cmd.movableKeys != nil) && c.route(cmd, args) {
 		c.lastCmd.Store(cmd)
 		return
@@ -226,6 +229,10 @@ func (c *Client) execute(args [][]byte) {
 	}
 	if c.tx.active && !runsInMulti(cmd) {
 		c.queue(args)
+		return
+	}
+	if c.srv.origins != nil && c.viaOrigin(cmd, args) {
+		c.lastCmd.Store(cmd)
 		return
 	}
 	c.lastCmd.Store(cmd)

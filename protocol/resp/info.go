@@ -80,7 +80,7 @@ func humanBytes(n int64) string {
 }
 
 // infoSections lists INFO's sections in order; "default" prints them all.
-var infoSections = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "cluster", "keyspace"}
+var infoSections = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "cluster", "origins", "keyspace"}
 
 func cmdInfo(c *Client, args [][]byte) {
 	want := map[string]bool{}
@@ -241,6 +241,8 @@ func (s *Server) writeInfo(b *strings.Builder, section string) {
 		line("cluster_records_replicated", cs.RecordsReplicated)
 		line("cluster_replication_errors", cs.ReplicationErrors)
 		line("cluster_replication_lag", cs.ReplicationLag)
+	case "origins":
+		s.originsInfo(line)
 	case "keyspace":
 		st := s.node.Stats()
 		if st.Keys > 0 {

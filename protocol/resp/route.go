@@ -601,7 +601,7 @@ func (c *Client) split(v *node.View, cmd *command, args [][]byte) {
 	for i, k := 1, 0; i < len(args); i, k = i+stride, k+1 {
 		slot := ring.Slot(args[i])
 		addr := ""
-		if !v.IsPrimary(slot) {
+		if !v.IsPrimary(slot) || c.srv.loadsInSplit(cmd, args[i]) {
 			addr = v.Primary(slot).Peer
 		}
 		p := parts[addr]

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cached/cached/node"
+	"github.com/cached/cached/node/origin"
 	"github.com/cached/cached/protocol/acl"
 )
 
@@ -68,6 +69,10 @@ type Config struct {
 	OutputLimit int64
 	// Logger receives connection-level logs.
 	Logger *slog.Logger
+	// Origins, when set, loads and writes keys matching its rules from
+	// and to their origins (see origin.go). The server starts and closes
+	// it.
+	Origins *origin.Engine
 }
 
 // DefaultConfig returns Redis's defaults on 127.0.0.1:6379.
@@ -163,6 +168,7 @@ type Server struct {
 	// Clients closed for passing an output or the query buffer limit.
 	outputLimitCloses atomic.Int64
 	queryLimitCloses  atomic.Int64
+	origins           *origin.Engine // nil without origin rules
 }
 
 // New returns a server for n. It does not listen until Start.
@@ -187,6 +193,7 @@ func New(cfg Config, n *node.Node) (*Server, error) {
 		pubsub:      newPubsub(),
 		pubsubLimit: cfg.PubsubOutputLimit,
 		outputLimit: cfg.OutputLimit,
+		origins:     cfg.Origins,
 	}
 	pass := cfg.RequirePass
 	s.requirePass.Store(&pass)
@@ -239,8 +246,12 @@ func (s *Server) Start(ctx context.Context) error {
 	return nil
 }
 
-// startPeers serves the peer listener, if any, once the exec locks exist.
+// startPeers serves the peer listener, if any, once the exec locks exist,
+// and starts the origins.
 func (s *Server) startPeers() {
+	if s.origins != nil {
+		s.origins.Start(s.originChanged)
+	}
 	if s.peerLn != nil {
 		s.wg.Add(1)
 		go s.acceptPeers()
@@ -326,6 +337,9 @@ func (s *Server) Close() error {
 			lp.wake()
 		}
 		s.wg.Wait()
+		if s.origins != nil {
+			err = errors.Join(err, s.origins.Close())
+		}
 	})
 	if errors.Is(err, net.ErrClosed) {
 		err = nil

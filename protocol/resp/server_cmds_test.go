@@ -64,7 +64,7 @@ func srvPairs(t testing.TB, v any) map[string]any {
 	return out
 }
 
-var infoTitles = []string{"# Server", "# Clients", "# Memory", "# Persistence", "# Stats", "# Replication", "# CPU", "# Cluster", "# Keyspace"}
+var infoTitles = []string{"# Server", "# Clients", "# Memory", "# Persistence", "# Stats", "# Replication", "# CPU", "# Cluster", "# Origins", "# Keyspace"}
 
 func TestInfoSections(t *testing.T) {
 	ts := startServer(t, nil)
