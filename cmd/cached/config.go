@@ -36,6 +36,8 @@ type config struct {
 	adminAddr string
 	// settings are the raw values by name, for CONFIG GET.
 	settings map[string]string
+	// security is TLS and gossip encryption (security.go).
+	security security
 }
 
 // setting is one configuration value: its redis.conf-style name (also the
@@ -55,7 +57,10 @@ var settings = []setting{
 		}
 		return nil
 	}},
-	{"port", "6379", "TCP port for Redis clients (0 picks a free port)", func(c *config, v string) error {
+	{"port", "6379", "TCP port for Redis clients (0 picks a free port; empty: none, only tls-port)", func(c *config, v string) error {
+		if v == "" {
+			return nil
+		}
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > 65535 {
 			return errors.New("must be a port number 0..65535")
@@ -67,6 +72,45 @@ var settings = []setting{
 		if err != nil || n < 0 || n > 65535 {
 			return errors.New("must be a port number 0..65535")
 		}
+		return nil
+	}},
+	{"tls-port", "", "TCP port for Redis clients over TLS (empty: none; 0 picks a free port)", func(c *config, v string) error {
+		c.security.tlsPort = v
+		return parseTLSPort(v)
+	}},
+	{"tls-cert-file", "", "PEM certificate (chain) served by tls-port, tls-grpc and tls-cluster; re-read when it changes", func(c *config, v string) error {
+		c.security.certFile = v
+		return nil
+	}},
+	{"tls-key-file", "", "PEM private key of tls-cert-file; re-read when it changes", func(c *config, v string) error {
+		c.security.keyFile = v
+		return nil
+	}},
+	{"tls-ca-cert-file", "", "PEM CA bundle that client and peer certificates must chain to; re-read when it changes", func(c *config, v string) error {
+		c.security.caFile = v
+		return nil
+	}},
+	{"tls-auth-clients", "yes", "client certificates on tls-port and tls-grpc: yes (required), optional (checked when sent), no", func(c *config, v string) error {
+		a, err := parseClientAuth(v)
+		c.security.clientAuth = a
+		return err
+	}},
+	{"tls-cluster", "no", "peer links between nodes over mutual TLS (yes/no); other nodes are told the tls-port", func(c *config, v string) error {
+		b, err := parseYesNo(v)
+		c.security.cluster = b
+		return err
+	}},
+	{"tls-grpc", "no", "serve gRPC over TLS on grpc-port (yes/no), client certificates as tls-auth-clients", func(c *config, v string) error {
+		b, err := parseYesNo(v)
+		c.security.grpc = b
+		return err
+	}},
+	{"gossip-key", "", "base64 AES key (16, 24 or 32 bytes) encrypting gossip; nodes without it are not admitted", func(c *config, v string) error {
+		c.security.gossipKey = v
+		return nil
+	}},
+	{"gossip-key-file", "", "file of base64 gossip keys, one a line: the first encrypts, all decrypt; re-read when it changes, for rotation", func(c *config, v string) error {
+		c.security.gossipKeyFile = v
 		return nil
 	}},
 	{"maxmemory", "0", "memory limit for data, e.g. 100mb or 2gb (0: no limit)", func(c *config, v string) error {
@@ -338,7 +382,7 @@ func loadConfig(args []string, lookupEnv func(string) (string, bool), stderr io.
 			return nil, fmt.Errorf("invalid %s %q (from %s): %v", s.name, raw[s.name], source[s.name], err)
 		}
 	}
-	c.resp.Addr = net.JoinHostPort(raw["bind"], raw["port"])
+	c.resp.Addr = net.JoinHostPort(raw["bind"], raw["port"]) // "" port: see security.setup
 	if c.persist.Dir != "" {
 		pc := c.persist
 		c.node.Persistence = &pc
@@ -384,6 +428,9 @@ func loadConfig(args []string, lookupEnv func(string) (string, bool), stderr io.
 	}
 	if *file != "" {
 		c.resp.Settings["config-file"] = *file
+	}
+	if err := c.security.setup(c, raw); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

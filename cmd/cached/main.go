@@ -52,6 +52,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	cfg.resp.Logger = logger
 	cfg.resp.Version = version
 	limitHeap(cfg.node.Store.MaxMemory)
+	defer cfg.security.watch(logger)()
 
 	n, err := node.New(cfg.node)
 	if err != nil {
@@ -95,8 +96,12 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	}
 	if n.Clustered() {
 		host := cfg.node.Cluster.AdvertiseHost
+		respAddr := srv.Addr()
+		if cfg.security.advertiseTLS() {
+			respAddr = srv.TLSAddr()
+		}
 		addrs := node.Addresses{
-			RESP: net.JoinHostPort(host, port(srv.Addr())),
+			RESP: net.JoinHostPort(host, port(respAddr)),
 			Peer: net.JoinHostPort(host, port(srv.PeerListenAddr())),
 			GRPC: grpcAddr(host, grpcSrv),
 		}
