@@ -65,8 +65,11 @@ func (s *Server) startTLS() {
 	go s.acceptTLS()
 }
 
-// stopTLS cuts the handshakes in progress; Close closes the listener.
+// stopTLS closes the TLS listener and cuts the handshakes in progress.
 func (s *Server) stopTLS() {
+	if s.tls.ln != nil {
+		s.tls.ln.Close()
+	}
 	if s.tls.cancel != nil {
 		s.tls.cancel()
 	}
