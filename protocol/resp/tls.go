@@ -22,7 +22,7 @@ type tlsListener struct {
 	peerConfig *tls.Config // for the peer listener; nil: plain text
 	ln         net.Listener
 	// handshakes counts connections accepted but not yet through their
-	// handshake; at maxclients more are closed unanswered.
+	// handshake.
 	handshakes atomic.Int64
 	// ctx ends when the server closes, cutting handshakes in progress.
 	ctx    context.Context
@@ -91,12 +91,16 @@ func (s *Server) acceptTLS() {
 		}
 		backoff = 0
 		s.connsReceived.Add(1)
-		if s.tls.handshakes.Add(1) > s.maxClients.Load() {
-			s.tls.handshakes.Add(-1)
+		// Connections in their handshake count against maxclients, as
+		// plain ones count from their accept: a crowd of silent
+		// connections cannot pile up. There is no channel yet to send
+		// the error on, so the connection is just closed.
+		if s.tls.handshakes.Load()+int64(s.ClientCount()) >= s.maxClients.Load() {
 			s.connsRejected.Add(1)
 			nc.Close()
 			continue
 		}
+		s.tls.handshakes.Add(1)
 		s.wg.Add(1)
 		go s.serveTLS(tls.Server(nc, s.tls.config))
 	}
