@@ -13,6 +13,7 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"strings"
@@ -31,6 +32,10 @@ type Config struct {
 	Addrs []string
 	// Password is sent with AUTH, when set.
 	Password string
+	// TLS, when set, connects to every node over TLS with it (a node's
+	// tls-port): RootCAs to trust the nodes' CA, Certificates when they
+	// ask for client certificates (tls-auth-clients).
+	TLS *tls.Config
 	// PoolSize is the number of connections per node (go-redis's default
 	// when 0).
 	PoolSize int
@@ -186,6 +191,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		c.cluster = redis.NewClusterClient(&redis.ClusterOptions{
 			Addrs:                 cfg.Addrs,
 			Password:              cfg.Password,
+			TLSConfig:             cfg.TLS,
 			PoolSize:              cfg.PoolSize,
 			DialTimeout:           cfg.DialTimeout,
 			MaxRetries:            -1, // retries are this package's
@@ -210,6 +216,7 @@ func (c *Client) nodeOptions(addr string) *redis.Options {
 	return &redis.Options{
 		Addr:                  addr,
 		Password:              c.cfg.Password,
+		TLSConfig:             c.cfg.TLS,
 		PoolSize:              c.cfg.PoolSize,
 		DialTimeout:           c.cfg.DialTimeout,
 		MaxRetries:            -1, // retries are this package's
