@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"net"
 	"os/exec"
 	"strconv"
@@ -205,6 +206,24 @@ func TestTLSFilesReload(t *testing.T) {
 	}
 	if cn := f.cert.Load().Leaf.Subject.CommonName; cn != "other" {
 		t.Fatalf("certificate after the reload: %q, want other", cn)
+	}
+
+	// A new CA bundle: peers are verified against it from then on.
+	newCA := newTestCA(t, "new-ca")
+	oldPeer, newPeer := ca.issue("old-peer", time.Time{}, time.Time{}), newCA.issue("new-peer", time.Time{}, time.Time{})
+	verify := func(c testCert) error { return f.verifyPeer(tls.ConnectionState{PeerCertificates: []*x509.Certificate{c.Leaf}}) }
+	if err := verify(oldPeer); err != nil {
+		t.Fatalf("peer of the CA before the change: %v", err)
+	}
+	copyFile(t, newCA.CAFile, ca.CAFile)
+	if changed, err := f.reload(); !changed || err != nil {
+		t.Fatalf("reload with a new CA: %v, %v; want true, nil", changed, err)
+	}
+	if err := verify(oldPeer); err == nil {
+		t.Error("a peer of the replaced CA is still trusted")
+	}
+	if err := verify(newPeer); err != nil {
+		t.Errorf("a peer of the new CA: %v", err)
 	}
 }
 
