@@ -211,7 +211,9 @@ func TestTLSFilesReload(t *testing.T) {
 	// A new CA bundle: peers are verified against it from then on.
 	newCA := newTestCA(t, "new-ca")
 	oldPeer, newPeer := ca.issue("old-peer", time.Time{}, time.Time{}), newCA.issue("new-peer", time.Time{}, time.Time{})
-	verify := func(c testCert) error { return f.verifyPeer(tls.ConnectionState{PeerCertificates: []*x509.Certificate{c.Leaf}}) }
+	verify := func(c testCert) error {
+		return f.verifyPeer(tls.ConnectionState{PeerCertificates: []*x509.Certificate{c.Leaf}})
+	}
 	if err := verify(oldPeer); err != nil {
 		t.Fatalf("peer of the CA before the change: %v", err)
 	}
