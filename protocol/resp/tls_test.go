@@ -84,6 +84,12 @@ func TestTLSListener(t *testing.T) {
 		t.Fatalf("PING over TLS beside a silent connection: %q", got)
 	}
 
+	checkFor(t, 5*time.Second, func() error {
+		if n := ts.srv.ClientCount(); n != 0 {
+			return fmt.Errorf("%d clients after the PING connection closed, want 0", n)
+		}
+		return nil
+	})
 	first, err := tls.Dial("tcp", addr, clientTLS)
 	if err != nil {
 		t.Fatal(err)
