@@ -27,6 +27,10 @@ type security struct {
 
 	files  *tlsFiles   // nil without TLS
 	gossip *gossipKeys // nil without gossip encryption
+
+	// The last reload errors, so a file that stays broken or missing is
+	// reported once, not every reloadInterval. Used by watch's goroutine.
+	lastTLSErr, lastGossipErr string
 }
 
 // securitySettings are the CONFIG GET names of the settings in security;
@@ -155,7 +159,7 @@ func (s *security) watch(logger *slog.Logger) (stop func()) {
 func (s *security) reload(logger *slog.Logger) {
 	if s.files != nil {
 		changed, err := s.files.reload()
-		if err != nil {
+		if report(err, &s.lastTLSErr) {
 			logger.Warn("tls files not reloaded: the previous certificate stays in use", "err", err)
 		} else if changed {
 			logger.Info("tls files reloaded", "cert", s.files.certFile, "ca", s.files.caFile)
@@ -163,10 +167,22 @@ func (s *security) reload(logger *slog.Logger) {
 	}
 	if s.gossip != nil {
 		changed, err := s.gossip.reload()
-		if err != nil {
+		if report(err, &s.lastGossipErr) {
 			logger.Warn("gossip keys not reloaded: the previous keys stay in use", "file", s.gossip.file, "err", err)
 		} else if changed {
 			logger.Info("gossip keys reloaded", "file", s.gossip.file, "keys", len(s.gossip.keyring.GetKeys()))
 		}
 	}
+}
+
+// report reports whether err is new since the last call with last, and
+// records it.
+func report(err error, last *string) bool {
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	isNew := msg != *last
+	*last = msg
+	return err != nil && isNew
 }

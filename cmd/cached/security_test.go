@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"encoding/base64"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -160,5 +161,20 @@ func TestGossipKeysReload(t *testing.T) {
 			t.Fatalf("file %q: reload %v, %v; want an error", bad, changed, err)
 		}
 		check("after a bad file", 2, 2)
+	}
+}
+
+// TestReportOnce: a reload error is logged when it first appears, not on
+// every poll while it lasts, and again after a good reload.
+func TestReportOnce(t *testing.T) {
+	errA, errB := errors.New("a"), errors.New("b")
+	var last string
+	for i, tc := range []struct {
+		err  error
+		want bool
+	}{{errA, true}, {errA, false}, {errB, true}, {nil, false}, {errB, true}} {
+		if got := report(tc.err, &last); got != tc.want {
+			t.Errorf("call %d (%v): %v, want %v", i, tc.err, got, tc.want)
+		}
 	}
 }
