@@ -110,6 +110,9 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		}
 	}
 	ready.serving.Store(true)
+	if a := srv.TLSAddr(); a != nil {
+		logger.Info("tls serving", "addr", a.String(), "tls_cluster", cfg.security.cluster, "tls_grpc", cfg.security.grpc)
+	}
 	logger.Info("cached ready", "version", version, "addr", srv.Addr().String(),
 		"maxmemory", cfg.node.Store.MaxMemory, "maxmemory_policy", cfg.node.Store.Policy.String())
 	<-ctx.Done()

@@ -106,10 +106,24 @@ func TestTLSOnly(t *testing.T) {
 	server, client := ca.issue("server", time.Time{}, time.Time{}), ca.issue("client", time.Time{}, time.Time{})
 	tlsPort := strconv.Itoa(freePort(t))
 	p := startRun(t, false, tlsArgs(tlsPort, ca, server, "--port", "")...)
-	waitTLS(t, "127.0.0.1:"+tlsPort, clientTLS(ca, &client))
+	addr := "127.0.0.1:" + tlsPort
+	waitTLS(t, addr, clientTLS(ca, &client))
 	if c, err := net.Dial("tcp", "127.0.0.1:"+p.port); err == nil {
 		c.Close()
 		t.Fatalf("port %s accepts plain connections with port \"\"", p.port)
+	}
+	rc := redis.NewClient(&redis.Options{Addr: addr, TLSConfig: clientTLS(ca, &client), DisableIdentity: true})
+	defer rc.Close()
+	got, err := rc.ConfigGet(context.Background(), "*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"port": "", "tls-port": tlsPort, "tls-cert-file": server.CertFile,
+		"tls-key-file": server.KeyFile, "tls-ca-cert-file": ca.CAFile, "tls-auth-clients": "yes", "tls-cluster": "no",
+		"tls-grpc": "no", "gossip-key-file": ""} {
+		if v, ok := got[name]; !ok || v != want {
+			t.Errorf("CONFIG GET %s = %q (present %v), want %q", name, v, ok, want)
+		}
 	}
 }
 
