@@ -13,6 +13,7 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -32,6 +33,10 @@ type Config struct {
 	Addrs []string
 	// Password is sent with AUTH, when set.
 	Password string
+	// TLS, when set, connects to every node over TLS with it (a node's
+	// tls-port): RootCAs to trust the nodes' CA, Certificates when they
+	// ask for client certificates (tls-auth-clients).
+	TLS *tls.Config
 	// PoolSize is the number of connections per node (go-redis's default
 	// when 0).
 	PoolSize int
@@ -205,6 +210,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		c.cluster = redis.NewClusterClient(&redis.ClusterOptions{
 			Addrs:                 cfg.Addrs,
 			Password:              cfg.Password,
+			TLSConfig:             cfg.TLS,
 			PoolSize:              cfg.PoolSize,
 			DialTimeout:           cfg.DialTimeout,
 			Dialer:                cfg.Dialer,
@@ -234,6 +240,7 @@ func (c *Client) nodeOptions(addr string) *redis.Options {
 	return &redis.Options{
 		Addr:                  addr,
 		Password:              c.cfg.Password,
+		TLSConfig:             c.cfg.TLS,
 		PoolSize:              c.cfg.PoolSize,
 		DialTimeout:           c.cfg.DialTimeout,
 		Dialer:                c.cfg.Dialer,

@@ -69,6 +69,12 @@ type ClusterConfig struct {
 	// Transport, if set, carries gossip instead of memberlist's UDP/TCP
 	// transport on GossipAddr (tests use it to cut nodes off).
 	Transport memberlist.NodeAwareTransport
+	// Keyring, when set, encrypts gossip with its primary key and accepts
+	// messages under any of its keys; unencrypted gossip and other keys
+	// are refused, so a node without one of the keys is never admitted.
+	// Its keys may change while the node runs (rotation); it is safe for
+	// concurrent use.
+	Keyring *memberlist.Keyring
 }
 
 // DefaultClusterConfig returns the clustered defaults: two copies of each
@@ -356,6 +362,11 @@ func (c *cluster) memberlistConfig() (*memberlist.Config, error) {
 	mc.Logger = log.New(&slogWriter{c.logger}, "", 0)
 	if c.cfg.Transport != nil {
 		mc.Transport = c.cfg.Transport
+	}
+	if c.cfg.Keyring != nil {
+		mc.Keyring = c.cfg.Keyring
+		mc.GossipVerifyIncoming = true
+		mc.GossipVerifyOutgoing = true
 	}
 	return mc, nil
 }

@@ -16,6 +16,7 @@ import (
 // runProc is one run of the whole program in this test process.
 type runProc struct {
 	port, admin, gossip string
+	peer                string // the peer port, when clustered
 	cancel              context.CancelFunc
 	done                chan error
 }
@@ -24,15 +25,21 @@ type runProc struct {
 // (and a gossip port when clustered).
 func startRun(t *testing.T, clustered bool, args ...string) *runProc {
 	t.Helper()
+	return startRunLogging(t, io.Discard, clustered, args...)
+}
+
+// startRunLogging is startRun with the program's log written to logs.
+func startRunLogging(t *testing.T, logs io.Writer, clustered bool, args ...string) *runProc {
+	t.Helper()
 	p := &runProc{port: strconv.Itoa(freePort(t)), admin: strconv.Itoa(freePort(t)), done: make(chan error, 1)}
 	args = append([]string{"--port", p.port, "--admin-port", p.admin, "--grpc-port", "0"}, args...)
 	if clustered {
-		p.gossip = strconv.Itoa(freePort(t))
-		args = append(args, "--cluster-enabled", "yes", "--gossip-port", p.gossip, "--peer-port", strconv.Itoa(freePort(t)))
+		p.gossip, p.peer = strconv.Itoa(freePort(t)), strconv.Itoa(freePort(t))
+		args = append(args, "--cluster-enabled", "yes", "--gossip-port", p.gossip, "--peer-port", p.peer)
 	}
 	var ctx context.Context
 	ctx, p.cancel = context.WithCancel(context.Background())
-	go func() { p.done <- run(ctx, args, env(), io.Discard) }()
+	go func() { p.done <- run(ctx, args, env(), logs) }()
 	t.Cleanup(func() { p.stop(t) })
 	return p
 }

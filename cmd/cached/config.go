@@ -38,12 +38,14 @@ type config struct {
 	// settings are the raw values by name, for CONFIG GET.
 	settings map[string]string
 	// protectedMode refuses to start on a non-loopback address without
-	// authentication (see security.go).
+	// authentication (see auth.go).
 	protectedMode bool
 	// origins are the config file's origin rules; originEngine the
 	// engine's flat settings (see origins.go).
 	origins      originsConfig
 	originEngine origin.Config
+	// security is TLS and gossip encryption (security.go).
+	security security
 }
 
 // setting is one configuration value: its redis.conf-style name (also the
@@ -63,7 +65,10 @@ var settings = append([]setting{
 		}
 		return nil
 	}},
-	{"port", "6379", "TCP port for Redis clients (0 picks a free port)", func(c *config, v string) error {
+	{"port", "6379", "TCP port for Redis clients (0 picks a free port; empty: none, only tls-port)", func(c *config, v string) error {
+		if v == "" {
+			return nil
+		}
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > 65535 {
 			return errors.New("must be a port number 0..65535")
@@ -75,6 +80,45 @@ var settings = append([]setting{
 		if err != nil || n < 0 || n > 65535 {
 			return errors.New("must be a port number 0..65535")
 		}
+		return nil
+	}},
+	{"tls-port", "", "TCP port for Redis clients over TLS (empty: none; 0 picks a free port)", func(c *config, v string) error {
+		c.security.tlsPort = v
+		return parseTLSPort(v)
+	}},
+	{"tls-cert-file", "", "PEM certificate (chain) served by tls-port, tls-grpc and tls-cluster; re-read when it changes", func(c *config, v string) error {
+		c.security.certFile = v
+		return nil
+	}},
+	{"tls-key-file", "", "PEM private key of tls-cert-file; re-read when it changes", func(c *config, v string) error {
+		c.security.keyFile = v
+		return nil
+	}},
+	{"tls-ca-cert-file", "", "PEM CA bundle that client and peer certificates must chain to; re-read when it changes", func(c *config, v string) error {
+		c.security.caFile = v
+		return nil
+	}},
+	{"tls-auth-clients", "yes", "client certificates on tls-port and tls-grpc: yes (required), optional (checked when sent), no", func(c *config, v string) error {
+		a, err := parseClientAuth(v)
+		c.security.clientAuth = a
+		return err
+	}},
+	{"tls-cluster", "no", "peer links between nodes over mutual TLS (yes/no); other nodes are told the tls-port", func(c *config, v string) error {
+		b, err := parseYesNo(v)
+		c.security.cluster = b
+		return err
+	}},
+	{"tls-grpc", "no", "serve gRPC over TLS on grpc-port (yes/no), client certificates as tls-auth-clients", func(c *config, v string) error {
+		b, err := parseYesNo(v)
+		c.security.grpc = b
+		return err
+	}},
+	{"gossip-key", "", "base64 AES key (16, 24 or 32 bytes) encrypting gossip; nodes without it are not admitted", func(c *config, v string) error {
+		c.security.gossipKey = v
+		return nil
+	}},
+	{"gossip-key-file", "", "file of base64 gossip keys, one a line: the first encrypts, all decrypt; re-read when it changes, for rotation", func(c *config, v string) error {
+		c.security.gossipKeyFile = v
 		return nil
 	}},
 	{"maxmemory", "0", "memory limit for data, e.g. 100mb or 2gb (0: no limit)", func(c *config, v string) error {
@@ -394,7 +438,7 @@ func loadConfig(args []string, lookupEnv func(string) (string, bool), stderr io.
 	if err := c.resp.Limits.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid limits: %w", err)
 	}
-	c.resp.Addr = net.JoinHostPort(raw["bind"], raw["port"])
+	c.resp.Addr = net.JoinHostPort(raw["bind"], raw["port"]) // "" port: see security.setup
 	if c.persist.Dir != "" {
 		pc := c.persist
 		c.node.Persistence = &pc
@@ -440,6 +484,9 @@ func loadConfig(args []string, lookupEnv func(string) (string, bool), stderr io.
 	}
 	if *file != "" {
 		c.resp.Settings["config-file"] = *file
+	}
+	if err := c.security.setup(c, raw); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

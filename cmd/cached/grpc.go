@@ -17,6 +17,7 @@ func startGRPC(ctx context.Context, cfg *config, n *node.Node, logger *slog.Logg
 	gc.Addr = net.JoinHostPort(cfg.settings["bind"], cfg.settings["grpc-port"])
 	gc.Logger = logger
 	gc.Users = cfg.resp.Users
+	gc.TLS = cfg.security.grpcTLS()
 	s, err := cachegrpc.New(gc, n)
 	if err != nil {
 		return nil, err

@@ -61,6 +61,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	}
 	cfg.resp.Users = users
 	cfg.resp.ProtectedMode = cfg.protectedMode
+	defer cfg.security.watch(logger)()
 
 	n, err := node.New(cfg.node)
 	if err != nil {
@@ -110,8 +111,12 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	}
 	if n.Clustered() {
 		host := cfg.node.Cluster.AdvertiseHost
+		respAddr := srv.Addr()
+		if cfg.security.advertiseTLS() {
+			respAddr = srv.TLSAddr()
+		}
 		addrs := node.Addresses{
-			RESP: net.JoinHostPort(host, port(srv.Addr())),
+			RESP: net.JoinHostPort(host, port(respAddr)),
 			Peer: net.JoinHostPort(host, port(srv.PeerListenAddr())),
 			GRPC: grpcAddr(host, grpcSrv),
 		}
@@ -120,6 +125,9 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		}
 	}
 	ready.serving.Store(true)
+	if a := srv.TLSAddr(); a != nil {
+		logger.Info("tls serving", "addr", a.String(), "tls_cluster", cfg.security.cluster, "tls_grpc", cfg.security.grpc)
+	}
 	logger.Info("cached ready", "version", version, "addr", srv.Addr().String(),
 		"maxmemory", cfg.node.Store.MaxMemory, "maxmemory_policy", cfg.node.Store.Policy.String())
 	<-ctx.Done()

@@ -66,7 +66,7 @@ func newMethodRules(users *acl.Users) map[string]methodRule {
 // UNAUTHENTICATED status.
 func (s *Server) authenticate(ctx context.Context) (*acl.User, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
-	name, pass, given, err := credentials(md)
+	name, pass, given, err := callCredentials(md)
 	if err != nil {
 		return nil, err
 	}
@@ -83,8 +83,8 @@ func (s *Server) authenticate(ctx context.Context) (*acl.User, error) {
 	return u, nil
 }
 
-// credentials reads a user name and password from call metadata.
-func credentials(md metadata.MD) (name, pass string, given bool, err error) {
+// callCredentials reads a user name and password from call metadata.
+func callCredentials(md metadata.MD) (name, pass string, given bool, err error) {
 	if v := md.Get("authorization"); len(v) > 0 {
 		scheme, enc, _ := strings.Cut(v[0], " ")
 		if !strings.EqualFold(scheme, "basic") {

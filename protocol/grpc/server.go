@@ -7,6 +7,7 @@ package grpc
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
@@ -45,6 +47,9 @@ type Config struct {
 	// Users, when set, authenticate and authorise calls (see auth.go);
 	// nil: every call is allowed.
 	Users *acl.Users
+	// TLS, when set, serves gRPC over TLS with it (tls-grpc); nil serves
+	// plain text.
+	TLS *tls.Config
 }
 
 // DefaultConfig listens on 127.0.0.1:6380 and takes messages up to 64 MiB
@@ -73,6 +78,8 @@ func (c Config) Validate() error {
 		return errors.New("grpc health interval: must be positive")
 	case c.StopTimeout < 0:
 		return errors.New("grpc stop timeout: must not be negative")
+	case c.TLS != nil && c.TLS.MinVersion < tls.VersionTLS12:
+		return errors.New("tls-grpc: the minimum version must be at least TLS 1.2")
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return errors.New("grpc address: " + err.Error())
@@ -116,12 +123,16 @@ func New(cfg Config, n *node.Node) (*Server, error) {
 	if s.users != nil {
 		s.methods = newMethodRules(s.users)
 	}
-	s.grpc = grpc.NewServer(
+	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(cfg.MaxMessageSize),
 		grpc.MaxSendMsgSize(cfg.MaxMessageSize),
 		grpc.ChainUnaryInterceptor(s.authUnary, s.stats.interceptor),
 		grpc.ChainStreamInterceptor(s.authStream),
-	)
+	}
+	if cfg.TLS != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(cfg.TLS)))
+	}
+	s.grpc = grpc.NewServer(opts...)
 	cachepb.RegisterCacheServer(s.grpc, s)
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)

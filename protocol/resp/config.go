@@ -76,6 +76,9 @@ var staticDefaults = map[string]string{
 	"maxmemory-clients": "0", "active-expire-effort": "1", "replica-read-only": "yes",
 	"stop-writes-on-bgsave-error": "yes", "tcp-backlog": "511", "unixsocket": "",
 	"aclfile": "", "acllog-max-len": "128",
+	// TLS and gossip encryption (cmd/cached/security.go); tls-port "" is off.
+	"tls-port": "", "tls-cert-file": "", "tls-key-file": "", "tls-ca-cert-file": "", "tls-auth-clients": "yes",
+	"tls-cluster": "no", "tls-grpc": "no", "gossip-key-file": "",
 }
 
 // params returns the table of parameters, sorted by name.

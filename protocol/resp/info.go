@@ -281,6 +281,6 @@ func (s *Server) resetStats() {
 
 // port returns the port the server listens on.
 func (s *Server) port() string {
-	a := s.ln.Addr().String()
+	a := s.Addr().String()
 	return a[strings.LastIndexByte(a, ':')+1:]
 }

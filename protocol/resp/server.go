@@ -6,6 +6,7 @@ package resp
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,7 +23,17 @@ import (
 // Config configures a Server. Start from DefaultConfig.
 type Config struct {
 	// Addr is the TCP address to listen on; port 0 picks a free port.
+	// Empty: no plain-text listener (then TLSAddr must be set).
 	Addr string
+	// TLSAddr, when set, is the address of a TLS listener for clients
+	// (tls-port), served with TLS; port 0 picks a free port.
+	TLSAddr string
+	// TLS configures the TLS listener; required with TLSAddr.
+	TLS *tls.Config
+	// PeerTLS, when set, makes the peer listener serve TLS with it
+	// (tls-cluster): it should require client certificates, since peers
+	// are trusted without AUTH.
+	PeerTLS *tls.Config
 	// PeerAddr, when set, is the address of the listener other cluster
 	// nodes use (forwarding, replication, hand-off).
 	PeerAddr string
@@ -112,6 +123,9 @@ func (c Config) Validate() error {
 	if c.Logger == nil {
 		return errors.New("logger: must be set")
 	}
+	if err := c.validateTLS(); err != nil {
+		return err
+	}
 	return c.Limits.Validate()
 }
 
@@ -136,6 +150,7 @@ type Server struct {
 	addr        string
 	peerAddr    string
 	peerLn      net.Listener
+	tls         tlsListener
 	clustered   bool // the node is a cluster member: route keyed commands
 	waitWrites  bool // writes wait for their replicas or the log (node.WaitsForWrites)
 	eventLoops  bool
@@ -184,6 +199,7 @@ func New(cfg Config, n *node.Node) (*Server, error) {
 		settings:    cfg.Settings,
 		addr:        cfg.Addr,
 		peerAddr:    cfg.PeerAddr,
+		tls:         tlsListener{addr: cfg.TLSAddr, config: cfg.TLS, peerConfig: cfg.PeerTLS},
 		clustered:   n.Clustered(),
 		waitWrites:  n.WaitsForWrites(),
 		eventLoops:  cfg.EventLoops,
@@ -210,40 +226,72 @@ func New(cfg Config, n *node.Node) (*Server, error) {
 
 // Start listens and serves in the background until Close.
 func (s *Server) Start(ctx context.Context) error {
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", s.addr)
-	if err != nil {
-		return fmt.Errorf("resp: listen on %s: %w", s.addr, err)
+	if err := s.listen(ctx); err != nil {
+		return err
 	}
-	s.ln = ln
 	s.started = time.Now()
-	if s.peerAddr != "" {
-		pl, err := lc.Listen(ctx, "tcp", s.peerAddr)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("resp: listen for peers on %s: %w", s.peerAddr, err)
-		}
-		s.peerLn = pl
-	}
-	if s.eventLoops {
+	if s.eventLoops && s.ln != nil {
 		ok, err := s.startLoops()
 		if err != nil {
-			ln.Close()
-			if s.peerLn != nil {
-				s.peerLn.Close()
-			}
+			s.closeListeners()
 			return fmt.Errorf("resp: event loops: %w", err)
 		}
 		if ok {
+			s.startTLS()
 			s.startPeers()
 			return nil
 		}
 	}
 	s.execLocks = make(execLocks, 1)
-	s.wg.Add(1)
-	go s.acceptLoop()
+	if s.ln != nil {
+		s.wg.Add(1)
+		go s.acceptLoop()
+	}
+	s.startTLS()
 	s.startPeers()
 	return nil
+}
+
+// listen opens the client, TLS and peer listeners that are configured; on
+// an error it closes those it opened.
+func (s *Server) listen(ctx context.Context) error {
+	var lc net.ListenConfig
+	if s.addr != "" {
+		ln, err := lc.Listen(ctx, "tcp", s.addr)
+		if err != nil {
+			return fmt.Errorf("resp: listen on %s: %w", s.addr, err)
+		}
+		s.ln = ln
+	}
+	if s.tls.addr != "" {
+		ln, err := lc.Listen(ctx, "tcp", s.tls.addr)
+		if err != nil {
+			s.closeListeners()
+			return fmt.Errorf("resp: listen for TLS on %s: %w", s.tls.addr, err)
+		}
+		s.tls.ln = ln
+	}
+	if s.peerAddr != "" {
+		pl, err := lc.Listen(ctx, "tcp", s.peerAddr)
+		if err != nil {
+			s.closeListeners()
+			return fmt.Errorf("resp: listen for peers on %s: %w", s.peerAddr, err)
+		}
+		if s.tls.peerConfig != nil {
+			pl = tls.NewListener(pl, s.tls.peerConfig)
+		}
+		s.peerLn = pl
+	}
+	return nil
+}
+
+// closeListeners closes the listeners Start opened.
+func (s *Server) closeListeners() {
+	for _, ln := range []net.Listener{s.ln, s.tls.ln, s.peerLn} {
+		if ln != nil {
+			ln.Close()
+		}
+	}
 }
 
 // startPeers serves the peer listener, if any, once the exec locks exist,
@@ -258,8 +306,14 @@ func (s *Server) startPeers() {
 	}
 }
 
-// Addr returns the address the server listens on.
-func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+// Addr returns the address the server listens on for clients: the plain
+// listener's, or without one the TLS listener's.
+func (s *Server) Addr() net.Addr {
+	if s.ln == nil {
+		return s.tls.ln.Addr()
+	}
+	return s.ln.Addr()
+}
 
 // PeerListenAddr returns the address of the peer listener (nil without one).
 func (s *Server) PeerListenAddr() net.Addr {
@@ -301,7 +355,11 @@ func (s *Server) acceptPeers() {
 		s.peersMu.Unlock()
 		s.wg.Add(1)
 		go func() {
-			s.serve(c)
+			if !s.handshake(nc) {
+				s.wg.Done()
+			} else {
+				s.serve(c)
+			}
 			s.peersMu.Lock()
 			delete(s.peers, c.id)
 			s.peersMu.Unlock()
@@ -321,6 +379,7 @@ func (s *Server) Close() error {
 		if s.peerLn != nil {
 			s.peerLn.Close()
 		}
+		s.stopTLS()
 		s.peersMu.Lock()
 		for _, c := range s.peers {
 			c.conn.Close()
