@@ -33,7 +33,7 @@ var configPorts = map[string][]string{
 
 func TestChart(t *testing.T) {
 	known := knownSettings(t)
-	for _, vs := range valueSets {
+	for _, vs := range valueSets(t) {
 		t.Run(vs.name, func(t *testing.T) {
 			out := render(t, vs.values)
 			objs := decode(t, out.manifests)

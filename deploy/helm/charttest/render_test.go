@@ -1,6 +1,9 @@
 package charttest
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"helm.sh/helm/v3/pkg/action"
@@ -19,53 +22,32 @@ const (
 	namespace   = "cache"
 )
 
+// valuesDir holds the value sets the chart is rendered with, one file
+// each; .ci/run lints the chart with each of them too.
+const valuesDir = "testdata/values"
+
 // valueSet is one set of values to render the chart with.
 type valueSet struct {
-	name   string
+	name   string // the file's name without .yaml
 	values string // YAML, over the chart's defaults
 }
 
-// valueSets cover each optional part of the chart.
-var valueSets = []valueSet{
-	{"defaults", ``},
-	{"persistence", `
-persistence: {enabled: true, size: 10Gi, storageClass: fast, appendfsync: always}
-`},
-	{"auth-off", `
-auth: {enabled: false}
-`},
-	{"existing-secret", `
-auth: {existingSecret: shop-cache-auth, existingSecretPasswordKey: redis-password}
-gossip: {encryption: {enabled: true, existingSecret: shop-gossip, existingSecretKey: key}}
-`},
-	{"gossip-key", `
-gossip: {encryption: {enabled: true, key: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}}
-`},
-	{"tls", `
-tls: {enabled: true, existingSecret: shop-cache-tls, authClients: optional}
-`},
-	{"metrics", `
-metrics:
-  serviceMonitor: {enabled: true, labels: {release: prometheus}}
-  prometheusRule: {enabled: true, labels: {release: prometheus}}
-`},
-	{"hpa", `
-autoscaling: {enabled: true, minReplicas: 4, maxReplicas: 9}
-`},
-	{"network-policy-off", `
-networkPolicy: {enabled: false}
-podAntiAffinity: hard
-topologySpreadConstraints: []
-`},
-	{"restricted-network", `
-networkPolicy:
-  clients: [{podSelector: {matchLabels: {role: shop-frontend}}}]
-  admin: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}]
-replicaCount: 5
-cluster: {replicas: 3, minMembers: 4, replicaAck: true}
-ports: {resp: 7000, grpc: 7001, peer: 17000, gossip: 8000, admin: 9000}
-extraConfig: {timeout: 300}
-`},
+// valueSets reads the value sets.
+func valueSets(t *testing.T) []valueSet {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(valuesDir, "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no value sets in %s: %v", valuesDir, err)
+	}
+	var sets []valueSet
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sets = append(sets, valueSet{strings.TrimSuffix(filepath.Base(f), ".yaml"), string(b)})
+	}
+	return sets
 }
 
 // rendered is the output of one client-only install.
