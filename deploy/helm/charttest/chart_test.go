@@ -273,7 +273,8 @@ func (c *chartCheck) services() {
 	if client == nil {
 		c.FailNow()
 	}
-	want := map[string]bool{"resp": true, "grpc": true, "tls": c.value("tls.enabled") == true}
+	tls := c.value("tls.enabled") == true
+	want := map[string]bool{"resp": !tls || c.value("tls.plaintext") != false, "grpc": true, "tls": tls}
 	for _, p := range client.Spec.Ports {
 		if !want[p.Name] {
 			c.Errorf("client Service %s exposes %s", client.Name, p.Name)
@@ -353,6 +354,7 @@ func (c *chartCheck) configMatchesPod(cfg map[string]string) {
 
 	for setting, names := range configPorts {
 		v, set := cfg[setting]
+		set = set && v != "" // port "": TLS only
 		for _, name := range names {
 			cp, ok := c.containerPort(name)
 			if !set {

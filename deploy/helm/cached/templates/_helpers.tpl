@@ -74,6 +74,11 @@ app.kubernetes.io/instance: {{ .Release.Name | trunc 63 | trimSuffix "-" }}
 {{- $min }}
 {{- end }}
 
+{{/* Whether the plain RESP port is open: always, unless TLS only. */}}
+{{- define "cached.plaintext" -}}
+{{- if or (not .Values.tls.enabled) .Values.tls.plaintext }}true{{ end }}
+{{- end }}
+
 {{/* Where the pod mounts its secrets and config. */}}
 {{- define "cached.configDir" -}}/etc/cached/config{{- end }}
 {{- define "cached.passwordPath" -}}/etc/cached/auth/password{{- end }}
@@ -117,6 +122,7 @@ The config file: extraConfig, then config, then the settings the chart owns
 {{- end }}
 {{- if .Values.tls.enabled }}
 {{- $_ := set $c "tls-port" (toString .Values.tls.port) }}
+{{- if not .Values.tls.plaintext }}{{ $_ := set $c "port" "" }}{{ end }}
 {{- $_ := set $c "tls-cert-file" (printf "%s/tls.crt" (include "cached.tlsDir" .)) }}
 {{- $_ := set $c "tls-key-file" (printf "%s/tls.key" (include "cached.tlsDir" .)) }}
 {{- $_ := set $c "tls-ca-cert-file" (printf "%s/ca.crt" (include "cached.tlsDir" .)) }}
