@@ -22,10 +22,10 @@ const (
 )
 
 // newMetrics are the series the observability work of issue 8 adds beside
-// this chart (commands, origins, write-behind); histograms are listed by
+// this chart (commands, errors, forwarding, origins, write-behind); histograms are listed by
 // their series. Any other cached_ name not in metrics.go fails.
 var newMetrics = []string{
-	"cached_commands_total",
+	"cached_commands_total", "cached_error_replies_total", "cached_forwarded_requests_total",
 	"cached_command_duration_seconds_bucket", "cached_command_duration_seconds_sum", "cached_command_duration_seconds_count",
 	"cached_origin_loads_total", "cached_origin_errors_total",
 	"cached_origin_load_duration_seconds_bucket", "cached_origin_load_duration_seconds_sum", "cached_origin_load_duration_seconds_count",
