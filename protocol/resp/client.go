@@ -66,6 +66,8 @@ type Client struct {
 	suspended     bool     // the last command parked (see suspend); loop-owned
 	wokenAt       bool     // a parked command was woken: look for a replay
 	holdWrites    bool     // c.out holds a write's reply: see holdOutput
+	loopFrom      string   // CACHED.NOLOOP: the origin's peer address
+	loopID        int64    // CACHED.NOLOOP: the writing client's ID there
 
 	track trackState // CLIENT TRACKING (see tracking.go); owned by the client's loop
 

@@ -114,7 +114,11 @@ func (c *Client) route(cmd *command, args [][]byte) bool {
 	if c.track.on {
 		c.afterCommand(cmd, args, v.Primary(slot).Peer)
 	}
-	if c.forward(v.Primary(slot).Peer, slot, args, v.Leaving) {
+	fwd := args
+	if c.track.noloop && cmd.flags&flagWrite != 0 {
+		fwd = c.noLoopArgs(v, args)
+	}
+	if c.forward(v.Primary(slot).Peer, slot, fwd, v.Leaving) {
 		return true
 	}
 	return c.importMissing(cmd, args, slot)

@@ -126,8 +126,9 @@ type Server struct {
 	cmdsDone      atomic.Int64 // commands of closed clients; live ones count their own
 	netIn         atomic.Int64
 	netOut        atomic.Int64
-	tracking      tracking     // CLIENT TRACKING table
-	forwarded     atomic.Int64 // commands sent to another node
+	tracking      tracking      // CLIENT TRACKING table
+	inval         invalidations // expiry/eviction and registration work (invalidation.go)
+	forwarded     atomic.Int64  // commands sent to another node
 	forwardErrors atomic.Int64
 }
 
@@ -157,6 +158,7 @@ func New(cfg Config, n *node.Node) (*Server, error) {
 	s.requirePass.Store(&pass)
 	s.maxClients.Store(int64(cfg.MaxClients))
 	s.idleTimeout.Store(int64(cfg.IdleTimeout))
+	s.hookInvalidations()
 	return s, nil
 }
 
@@ -188,6 +190,7 @@ func (s *Server) Start(ctx context.Context) error {
 		}
 		if ok {
 			s.startPeers()
+			s.startInvalidations()
 			return nil
 		}
 	}
@@ -195,6 +198,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.wg.Add(1)
 	go s.acceptLoop()
 	s.startPeers()
+	s.startInvalidations()
 	return nil
 }
 
@@ -263,6 +267,7 @@ func (s *Server) Close() error {
 	s.stopOnce.Do(func() {
 		s.closed.Store(true)
 		if s.ln != nil {
+			s.stopInvalidations()
 			err = s.ln.Close()
 		}
 		if s.peerLn != nil {

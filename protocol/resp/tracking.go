@@ -2,6 +2,8 @@ package resp
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,6 +48,8 @@ type tracking struct {
 	bcast   map[int64][]string            // BCAST client → prefixes ("" for all)
 	rbcast  map[string]map[string]string  // prefix → node name → peer address (BCAST on other nodes)
 	clients map[int64]*Client             // tracking clients by ID
+
+	registered bool // this node has sent BCAST registrations: keep them current
 }
 
 // refresh recomputes active; t.mu must be held.
@@ -155,7 +159,8 @@ func cmdClientTracking(c *Client, args [][]byte) {
 	t.refreshLocked()
 	t.mu.Unlock()
 	if st.bcast {
-		c.srv.registerBcast()
+		c.srv.registerBcast(false)
+		signal(c.srv.inval.reg) // and again in order with the loop's (see registerBcast)
 	}
 	c.ok()
 }
@@ -232,6 +237,9 @@ func (s *Server) untrack(c *Client) {
 		return
 	}
 	t := &s.tracking
+	if c.track.bcast {
+		defer signal(s.inval.reg) // its prefixes may go from the other members
+	}
 	t.mu.Lock()
 	delete(t.clients, c.id)
 	delete(t.bcast, c.id)
@@ -314,6 +322,9 @@ const (
 func (s *Server) invalidate(keys [][]byte, writer *Client, who invalidation) {
 	peers, bcast := who == everyone, who != localReaders
 	t := &s.tracking
+	if bcast {
+		s.node.PublishInvalidation(keys, keys == nil) // gRPC Watch streams
+	}
 	if !t.active.Load() {
 		return
 	}
@@ -374,6 +385,10 @@ func (s *Server) invalidate(keys [][]byte, writer *Client, who invalidation) {
 	}
 	for addr, ks := range perNode {
 		args := append([][]byte{[]byte(node.CmdInvalidate)}, ks...)
+		if writer != nil && writer.loopFrom == addr {
+			// The write came from a NOLOOP client there (CACHED.NOLOOP).
+			args = append([][]byte{[]byte(node.CmdInvalidateFor), strconv.AppendInt(nil, writer.loopID, 10)}, ks...)
+		}
 		s.node.Peers().Go(addr, 2, 0, args, func([]byte, error) {})
 	}
 }
@@ -467,31 +482,58 @@ func (s *Server) invalidateRecords(recs []byte) {
 	s.invalidate(keys, nil, localReaders)
 }
 
-// registerBcast tells every other member that this node has BCAST
-// clients, so their writes reach it (CACHED.BCAST).
-func (s *Server) registerBcast() {
+// registerBcast tells every other member the prefixes this node's BCAST
+// clients and gRPC Watches listen to, so their writes reach it
+// (CACHED.BCAST, which replaces what the member had for this node). Once
+// it has sent any, it sends the current set again on every change of it
+// or of the view, so a member that joins later learns it, and one whose
+// clients left stops sending. With wait, it waits for every member's
+// answer and then reports the registration sent to the node (see
+// node.RegistrationSent); without, it only queues the messages.
+func (s *Server) registerBcast(wait bool) {
+	gen := s.node.RegistrationWanted()
+	if wait {
+		defer s.node.RegistrationSent(gen)
+	}
 	v := s.node.View()
 	if v == nil {
 		return
 	}
 	t := &s.tracking
-	t.mu.Lock()
 	seen := map[string]bool{}
 	var prefixes [][]byte
-	for _, ps := range t.bcast {
-		for _, p := range ps {
-			if !seen[p] {
-				seen[p] = true
-				prefixes = append(prefixes, []byte(p))
-			}
+	add := func(p string) {
+		if !seen[p] {
+			seen[p] = true
+			prefixes = append(prefixes, []byte(p))
 		}
 	}
-	t.mu.Unlock()
-	if len(prefixes) == 0 {
+	for _, p := range s.node.WatchedPrefixes() {
+		add(p)
+	}
+	t.mu.Lock()
+	for _, ps := range t.bcast {
+		for _, p := range ps {
+			add(p)
+		}
+	}
+	if len(prefixes) == 0 && !t.registered {
+		t.mu.Unlock()
 		return
 	}
+	t.registered = true
+	t.mu.Unlock()
 	args := append([][]byte{[]byte(node.CmdBcast), []byte(v.Self.Name), []byte(v.Self.Peer)}, prefixes...)
-	s.node.Broadcast(args)
+	if !wait {
+		s.node.Broadcast(args)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), forwardDeadline)
+	defer cancel()
+	_, errs := s.node.CallAll(ctx, args)
+	if err := errors.Join(errs...); err != nil {
+		s.logger.Debug("bcast registration not sent to every member", "err", err)
+	}
 }
 
 func cmdPeerTrackRead(c *Client, args [][]byte) {
@@ -531,11 +573,19 @@ func cmdPeerInvalidate(c *Client, args [][]byte) {
 	c.ok()
 }
 
+// cmdPeerBcast: CACHED.BCAST name peer-address [prefix ...] replaces the
+// prefixes registered for the member name.
 func cmdPeerBcast(c *Client, args [][]byte) {
 	name, addr := string(args[1]), string(args[2])
 	t := &c.srv.tracking
 	t.mu.Lock()
 	t.init()
+	for p, nodes := range t.rbcast {
+		delete(nodes, name)
+		if len(nodes) == 0 {
+			delete(t.rbcast, p)
+		}
+	}
 	for _, p := range args[3:] {
 		nodes := t.rbcast[string(p)]
 		if nodes == nil {
