@@ -43,7 +43,7 @@ type tracking struct {
 	active atomic.Bool // anyone tracks: writes look the table up
 
 	mu      sync.Mutex
-	keys    map[string]map[int64]struct{} // key → client IDs that read it
+	keys    map[string]map[int64]bool     // key → client IDs that read it → read here, not forwarded
 	remote  map[string]map[string]string  // key → node name → peer address, for forwarded reads
 	bcast   map[int64][]string            // BCAST client → prefixes ("" for all)
 	rbcast  map[string]map[string]string  // prefix → node name → peer address (BCAST on other nodes)
@@ -59,7 +59,7 @@ func (t *tracking) refreshLocked() {
 
 func (t *tracking) init() {
 	if t.keys == nil {
-		t.keys = map[string]map[int64]struct{}{}
+		t.keys = map[string]map[int64]bool{}
 		t.remote = map[string]map[string]string{}
 		t.bcast = map[int64][]string{}
 		t.rbcast = map[string]map[string]string{}
@@ -280,22 +280,46 @@ func (c *Client) afterCommand(cmd *command, args [][]byte, forwardedTo string) {
 		k := string(args[p])
 		ids := t.keys[k]
 		if ids == nil {
-			ids = map[int64]struct{}{}
+			ids = map[int64]bool{}
 			t.keys[k] = ids
 		}
-		ids[c.id] = struct{}{}
+		ids[c.id] = ids[c.id] || forwardedTo == ""
 	}
 	t.refreshLocked()
 	t.mu.Unlock()
 	if forwardedTo != "" {
-		// The owner must tell this node when the keys change.
+		// The owner must tell this node when the keys change. The request
+		// goes on the connection the read is forwarded on (same protocol,
+		// same hint), ahead of it: the owner tracks the keys before it
+		// reads them, so no write can fall between the read and the
+		// registration unreported.
 		cmds := make([][]byte, 0, len(pos)+2)
 		cmds = append(cmds, []byte(node.CmdTrackRead), []byte(c.srv.node.View().Self.Name))
 		for _, p := range pos {
 			cmds = append(cmds, args[p])
 		}
-		c.srv.node.Peers().Go(forwardedTo, 2, 0, cmds, func([]byte, error) {})
+		c.srv.node.Peers().Go(forwardedTo, int(c.proto.Load()), uint64(c.id), cmds, func([]byte, error) {})
 	}
+}
+
+// trackRemoteTx records the reads of a transaction sent to the owner at
+// addr (see execRemote), for a tracking client; a CLIENT CACHING before
+// MULTI covers all of them, and EXEC consumes it.
+func (c *Client) trackRemoteTx(queue [][][]byte, addr string) {
+	c.execing = true
+	for _, args := range queue {
+		cmd := c.lookup(table, args[0])
+		if cmd == nil {
+			continue
+		}
+		if cmd.subs != nil && len(args) > 1 {
+			if sc := c.lookup(cmd.subs, args[1]); sc != nil {
+				cmd = sc
+			}
+		}
+		c.afterCommand(cmd, args, addr)
+	}
+	c.execing = false
 }
 
 // invalidation says who hears of a change.
@@ -342,10 +366,20 @@ func (s *Server) invalidate(keys [][]byte, writer *Client, who invalidation) {
 	}
 	for _, k := range keys {
 		ks := string(k)
-		for id := range t.keys[ks] {
+		ids := t.keys[ks]
+		for id, here := range ids {
+			// A record from another node concerns the reads served
+			// here; the owner reports the change to forwarded reads
+			// itself, and an entry dropped now would miss it.
+			if who == localReaders && !here {
+				continue
+			}
 			perClient[id] = append(perClient[id], k)
+			delete(ids, id)
 		}
-		delete(t.keys, ks)
+		if len(ids) == 0 {
+			delete(t.keys, ks)
+		}
 		if peers {
 			for _, addr := range t.remote[ks] {
 				perNode[addr] = append(perNode[addr], k)
