@@ -43,11 +43,11 @@ type tracking struct {
 	active atomic.Bool // anyone tracks: writes look the table up
 
 	mu      sync.Mutex
-	keys    map[string]map[int64]bool     // key → client IDs that read it → read here, not forwarded
-	remote  map[string]map[string]string  // key → node name → peer address, for forwarded reads
-	bcast   map[int64][]string            // BCAST client → prefixes ("" for all)
-	rbcast  map[string]map[string]string  // prefix → node name → peer address (BCAST on other nodes)
-	clients map[int64]*Client             // tracking clients by ID
+	keys    map[string]map[int64]bool    // key → client IDs that read it → read here, not forwarded
+	remote  map[string]map[string]string // key → node name → peer address, for forwarded reads
+	bcast   map[int64][]string           // BCAST client → prefixes ("" for all)
+	rbcast  map[string]map[string]string // prefix → node name → peer address (BCAST on other nodes)
+	clients map[int64]*Client            // tracking clients by ID
 
 	registered bool // this node has sent BCAST registrations: keep them current
 }
