@@ -37,7 +37,7 @@ func signal(ch chan struct{}) {
 // hookInvalidations connects the node's hooks to the server (in New).
 func (s *Server) hookInvalidations() {
 	s.inval.init()
-	s.node.SetChangeListener(func(keys [][]byte) { s.invalidate(keys, nil, everyone) })
+	s.node.SetChangeListener(s.announceChanged)
 	s.node.OnRegistrationChange(func() { signal(s.inval.reg) })
 }
 
@@ -82,23 +82,28 @@ func (s *Server) invalidationLoop() {
 			keys := q.dropped
 			q.dropped = nil
 			q.mu.Unlock()
-			s.announceDropped(keys)
+			b := make([][]byte, len(keys))
+			for i, k := range keys {
+				b[i] = []byte(k)
+			}
+			s.announceChanged(b)
 		}
 	}
 }
 
-// announceDropped invalidates keys the store dropped. The primary of a
-// key's slot tells everyone, as for a write; a replica, whose primary
-// expires or evicts the key on its own, only its clients that read it
-// here.
-func (s *Server) announceDropped(keys []string) {
+// announceChanged invalidates keys changed outside the command path:
+// dropped by the store, deleted by the invalidation API, written over
+// gRPC. The primary of a key's slot tells everyone, as for a write; a
+// replica, whose primary does the same on its own, only its clients that
+// read the key here.
+func (s *Server) announceChanged(keys [][]byte) {
 	v := s.node.View()
 	var primary, replica [][]byte
 	for _, k := range keys {
-		if v == nil || v.IsPrimary(ring.SlotString(k)) {
-			primary = append(primary, []byte(k))
+		if v == nil || v.IsPrimary(ring.Slot(k)) {
+			primary = append(primary, k)
 		} else {
-			replica = append(replica, []byte(k))
+			replica = append(replica, k)
 		}
 	}
 	if len(primary) > 0 {

@@ -50,11 +50,12 @@ type tracking struct {
 	clients map[int64]*Client            // tracking clients by ID
 
 	registered bool // this node has sent BCAST registrations: keep them current
+	watching   bool // the node has gRPC Watches: every write is looked up
 }
 
 // refresh recomputes active; t.mu must be held.
 func (t *tracking) refreshLocked() {
-	t.active.Store(len(t.keys) > 0 || len(t.bcast) > 0 || len(t.remote) > 0 || len(t.rbcast) > 0)
+	t.active.Store(len(t.keys) > 0 || len(t.bcast) > 0 || len(t.remote) > 0 || len(t.rbcast) > 0 || t.watching)
 }
 
 func (t *tracking) init() {
@@ -528,6 +529,11 @@ func (s *Server) registerBcast(wait bool) {
 	gen := s.node.RegistrationWanted()
 	if wait {
 		defer s.node.RegistrationSent(gen)
+		t := &s.tracking
+		t.mu.Lock()
+		t.watching = s.node.Watching()
+		t.refreshLocked()
+		t.mu.Unlock()
 	}
 	v := s.node.View()
 	if v == nil {
