@@ -70,7 +70,7 @@ func TestWatchSingle(t *testing.T) {
 	}
 	expectKeys(t, s, "exact")
 	rc.Set(ctx, "exactly", "v", 0) // not watched: nothing
-	rc.Set(ctx, "p:1", "v", 0)      // over RESP
+	rc.Set(ctx, "p:1", "v", 0)     // over RESP
 	expectKeys(t, s, "p:1")
 	if _, err := c.Delete(ctx, &cachepb.DeleteRequest{Keys: [][]byte{[]byte("p:1")}}); err != nil {
 		t.Fatal(err)
