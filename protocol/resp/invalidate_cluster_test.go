@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -154,6 +155,49 @@ func TestTrackingThroughForwarding(t *testing.T) {
 		if got := r.reply(); got != inv(tracked) {
 			t.Fatalf("OPTOUT: %q, want only %q", got, inv(tracked))
 		}
+	})
+
+	t.Run("split commands", func(t *testing.T) {
+		// MGET, MSET and DEL whose keys live on all three nodes: the reads
+		// are tracked, the writes invalidate, NOLOOP holds, for every part.
+		var keys []string
+		for _, cn := range nodes {
+			keys = append(keys, keyOwnedBy(t, nodes[0], "sp:", cn.name))
+		}
+		r := resp3(t, entry)
+		r.expect("+OK\r\n", "CLIENT", "TRACKING", "ON", "NOLOOP")
+		r.expect("*3\r\n_\r\n_\r\n_\r\n", append([]string{"MGET"}, keys...)...)
+		checkFor(t, 5*time.Second, func() error {
+			for _, cn := range nodes[1:] {
+				if !cn.srv.tracking.active.Load() {
+					return fmt.Errorf("%s does not track yet", cn.name)
+				}
+			}
+			return nil
+		})
+		readKeys := func() []string {
+			var got []string
+			for len(got) < len(keys) {
+				msg := r.reply()
+				for _, k := range keys {
+					if strings.Contains(msg, "\r\n"+k+"\r\n") {
+						got = append(got, k)
+					}
+				}
+				if !strings.HasPrefix(msg, ">2\r\n$10\r\ninvalidate") {
+					t.Fatalf("unexpected %q", msg)
+				}
+			}
+			return got
+		}
+		w := entry.raw(t) // another client of the same node
+		w.expect("+OK\r\n", "MSET", keys[0], "1", keys[1], "1", keys[2], "1")
+		if got := readKeys(); len(got) != 3 {
+			t.Fatalf("invalidated %q", got)
+		}
+		r.expect("*3\r\n$1\r\n1\r\n$1\r\n1\r\n$1\r\n1\r\n", append([]string{"MGET"}, keys...)...)
+		r.expect(":3\r\n", append([]string{"DEL"}, keys...)...) // its own write: NOLOOP
+		noPush(t, r)
 	})
 
 	t.Run("resp2 redirect", func(t *testing.T) {

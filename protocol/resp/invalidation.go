@@ -113,3 +113,24 @@ func (s *Server) announceChanged(keys [][]byte) {
 		s.invalidate(replica, nil, localReaders)
 	}
 }
+
+// trackPart does for one part of a split command (see split) what execute
+// does after a command: invalidate the keys it wrote here, record the keys
+// a tracking client read (here, or at the owner at addr).
+func (c *Client) trackPart(cmd *command, args [][]byte, addr string) {
+	if addr == "" && cmd.flags&flagWrite != 0 && c.srv.tracking.active.Load() {
+		c.invalidateWritten(cmd, args)
+	}
+	if c.track.on {
+		c.afterCommand(cmd, args, addr)
+	}
+}
+
+// trackingDone ends the parts of a split command: the CLIENT CACHING
+// setting they shared is used up, as after any other command.
+func (c *Client) trackingDone() {
+	c.execing = false
+	if st := &c.track; st.nextUse && !c.tx.active {
+		st.nextUse, st.caching = false, 0
+	}
+}
