@@ -10,6 +10,8 @@ import (
 
 	"github.com/redis/rueidis"
 
+	"github.com/cached/cached/node"
+	"github.com/cached/cached/persistence"
 	"github.com/cached/cached/ring"
 )
 
@@ -294,6 +296,41 @@ func TestRueidisThroughOtherNodes(t *testing.T) {
 			if r := reader.DoCache(ctx, reader.B().Get().Key(k).Cache(), time.Minute); !r.IsCacheHit() {
 				t.Fatalf("round %d: %s not served from the client cache", round, k)
 			}
+		}
+	}
+}
+
+// TestTagsMoveAndPersist: tag sets live in their keys' slots, so they move
+// with them when a member joins and come back with a member restarted
+// from its data directory; the tag then still finds every key.
+func TestTagsMoveAndPersist(t *testing.T) {
+	dir := t.TempDir()
+	withDir := func(c *node.Config) {
+		pc := node.PersistenceConfig{Config: persistence.DefaultConfig(), Log: true}
+		pc.Dir = dir
+		c.Persistence = &pc
+	}
+	tc := startCluster(t, 2, func(c *node.ClusterConfig) { c.Replicas = 1 })
+	w := (&testServer{addr: tc.live()[0].addr}).raw(t)
+	const n = 200
+	for i := range n {
+		w.expect("+OK\r\n", "CACHED", "SET", "tm:"+strconv.Itoa(i), "v", "TAGS", "moved")
+	}
+	p := tc.addNode("persistent", withDir) // takes slots over: hand-off
+	tc.waitMembers(3)
+	tc.waitSettled()
+	if len(p.node.Keys("tm:*")) == 0 || len(p.node.Keys("cached:tag:*")) == 0 {
+		t.Fatal("the new member holds no tagged key or tag set")
+	}
+	tc.kill(p)
+	tc.waitMembers(2)
+	tc.addNode("persistent", withDir)
+	tc.waitMembers(3)
+	tc.waitSettled()
+	w.expect(":"+strconv.Itoa(n)+"\r\n", "CACHED", "INVALIDATE", "TAG", "moved")
+	for _, cn := range tc.live() {
+		if left := cn.node.Keys("tm:*"); len(left) > 0 {
+			t.Fatalf("%s still holds %d tagged keys", cn.name, len(left))
 		}
 	}
 }
