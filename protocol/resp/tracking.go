@@ -20,8 +20,13 @@ import (
 // about every key under their prefixes instead, whether they read it or
 // not. In a cluster, a node that forwarded a tracking client's read asks
 // the owner to remember the key for it (CACHED.TRACKREAD), and the owner
-// sends it CACHED.INVALIDATE when the key changes; BCAST prefixes are
-// registered with every member (CACHED.BCAST).
+// sends it CACHED.INVALIDATE when the key changes; BCAST prefixes (and the
+// prefixes and keys of gRPC Watches) are registered with every member
+// (CACHED.BCAST), again at every view change, so members that join later
+// learn them. A NOLOOP client's forwarded write travels wrapped in
+// CACHED.NOLOOP, so the owner's invalidation (CACHED.INVALIDATEFOR) spares
+// that client. Keys the store expires or evicts are invalidated too
+// (invalidation.go).
 
 const invalidateChannel = "__redis__:invalidate"
 
