@@ -334,3 +334,20 @@ func TestTagsMoveAndPersist(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterExpiryInvalidates: a key owned by another node expires there;
+// the tracking client that read it through this node is told.
+func TestClusterExpiryInvalidates(t *testing.T) {
+	tc := startCluster(t, 3, nil)
+	tc.waitSettled()
+	nodes := tc.live()
+	key := keyOwnedBy(t, nodes[0], "ex:", nodes[1].name)
+	w := (&testServer{addr: nodes[2].addr}).raw(t)
+	w.expect("+OK\r\n", "SET", key, "v", "PX", "1000")
+	r := resp3(t, &testServer{addr: nodes[0].addr})
+	r.expect("+OK\r\n", "CLIENT", "TRACKING", "ON")
+	r.expect("$1\r\nv\r\n", "GET", key)
+	if got := r.reply(); got != inv(key) { // the owner's expiry sweep, within seconds
+		t.Fatalf("after the key expired on its owner: %q", got)
+	}
+}
