@@ -538,6 +538,7 @@ func (c *cluster) recompute() error {
 	names := v.Ring.Members()
 	c.logger.Info("cluster view changed", "node", c.self.Name, "epoch", c.epoch, "members", strings.Join(names, ","), "leaving", v.Leaving)
 	c.handoff.kick()
+	c.node.registrationChanged()
 	return nil
 }
 

@@ -65,6 +65,7 @@ type Node struct {
 	saving     saver
 	started    time.Time
 	closeOnce  sync.Once
+	inval      invalidation // hooks and Watches of the invalidation API
 }
 
 // New returns a node for cfg. It starts nothing until Start.

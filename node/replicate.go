@@ -43,7 +43,9 @@ const (
 	// tracking clients.
 	CmdInvalidate = "CACHED.INVALIDATE"
 	// CmdBcast registers the sending node (name, peer address) for every
-	// change of keys under the prefixes that follow (CLIENT TRACKING BCAST).
+	// change of keys under the prefixes that follow (CLIENT TRACKING BCAST,
+	// gRPC Watch), replacing what it registered before; with no prefix it
+	// stops hearing of changes.
 	CmdBcast = "CACHED.BCAST"
 )
 

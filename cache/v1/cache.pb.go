@@ -178,8 +178,11 @@ type SetRequest struct {
 	Value []byte                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
 	// ttl_ms is the time to live in milliseconds; 0 means no TTL (a previous
 	// TTL of the key is dropped, as SET does). Negative is INVALID_ARGUMENT.
-	TtlMs         int64     `protobuf:"varint,3,opt,name=ttl_ms,json=ttlMs,proto3" json:"ttl_ms,omitempty"`
-	Condition     Condition `protobuf:"varint,4,opt,name=condition,proto3,enum=cache.v1.Condition" json:"condition,omitempty"`
+	TtlMs     int64     `protobuf:"varint,3,opt,name=ttl_ms,json=ttlMs,proto3" json:"ttl_ms,omitempty"`
+	Condition Condition `protobuf:"varint,4,opt,name=condition,proto3,enum=cache.v1.Condition" json:"condition,omitempty"`
+	// tags, when the value is written, are attached to the key for
+	// Invalidate by tag (a tag must not be empty). A key keeps earlier tags.
+	Tags          [][]byte `protobuf:"bytes,5,rep,name=tags,proto3" json:"tags,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -240,6 +243,13 @@ func (x *SetRequest) GetCondition() Condition {
 		return x.Condition
 	}
 	return Condition_CONDITION_UNSPECIFIED
+}
+
+func (x *SetRequest) GetTags() [][]byte {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
 }
 
 type SetResponse struct {
@@ -470,7 +480,9 @@ type Entry struct {
 	Key   []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
 	Value []byte                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
 	// ttl_ms as in SetRequest: 0 for none.
-	TtlMs         int64 `protobuf:"varint,3,opt,name=ttl_ms,json=ttlMs,proto3" json:"ttl_ms,omitempty"`
+	TtlMs int64 `protobuf:"varint,3,opt,name=ttl_ms,json=ttlMs,proto3" json:"ttl_ms,omitempty"`
+	// tags as in SetRequest.
+	Tags          [][]byte `protobuf:"bytes,4,rep,name=tags,proto3" json:"tags,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -524,6 +536,13 @@ func (x *Entry) GetTtlMs() int64 {
 		return x.TtlMs
 	}
 	return 0
+}
+
+func (x *Entry) GetTags() [][]byte {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
 }
 
 type BatchSetRequest struct {
@@ -715,7 +734,10 @@ type InvalidateRequest struct {
 	// node of the cluster. It is a byte prefix, not a pattern: '*', '?' and
 	// '[' match themselves. Keys written while the invalidation runs may
 	// survive it.
-	Prefix        []byte `protobuf:"bytes,2,opt,name=prefix,proto3" json:"prefix,omitempty"`
+	Prefix []byte `protobuf:"bytes,2,opt,name=prefix,proto3" json:"prefix,omitempty"`
+	// tags remove every key tagged with one of them (SetRequest.tags), with
+	// the tags themselves.
+	Tags          [][]byte `protobuf:"bytes,3,rep,name=tags,proto3" json:"tags,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -760,6 +782,13 @@ func (x *InvalidateRequest) GetKeys() [][]byte {
 func (x *InvalidateRequest) GetPrefix() []byte {
 	if x != nil {
 		return x.Prefix
+	}
+	return nil
+}
+
+func (x *InvalidateRequest) GetTags() [][]byte {
+	if x != nil {
+		return x.Tags
 	}
 	return nil
 }
@@ -809,6 +838,116 @@ func (x *InvalidateResponse) GetDeleted() int64 {
 	return 0
 }
 
+type WatchRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// keys are watched exactly.
+	Keys [][]byte `protobuf:"bytes,1,rep,name=keys,proto3" json:"keys,omitempty"`
+	// prefixes watch every key starting with them (bytes, not patterns); an
+	// empty prefix watches every key. keys and prefixes must not both be
+	// empty.
+	Prefixes      [][]byte `protobuf:"bytes,2,rep,name=prefixes,proto3" json:"prefixes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchRequest) Reset() {
+	*x = WatchRequest{}
+	mi := &file_cache_v1_cache_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchRequest) ProtoMessage() {}
+
+func (x *WatchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cache_v1_cache_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchRequest.ProtoReflect.Descriptor instead.
+func (*WatchRequest) Descriptor() ([]byte, []int) {
+	return file_cache_v1_cache_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *WatchRequest) GetKeys() [][]byte {
+	if x != nil {
+		return x.Keys
+	}
+	return nil
+}
+
+func (x *WatchRequest) GetPrefixes() [][]byte {
+	if x != nil {
+		return x.Prefixes
+	}
+	return nil
+}
+
+type WatchEvent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// keys changed: a cached copy of them is stale.
+	Keys [][]byte `protobuf:"bytes,1,rep,name=keys,proto3" json:"keys,omitempty"`
+	// all is true when every key was removed (FLUSHALL): drop everything.
+	All           bool `protobuf:"varint,2,opt,name=all,proto3" json:"all,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchEvent) Reset() {
+	*x = WatchEvent{}
+	mi := &file_cache_v1_cache_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchEvent) ProtoMessage() {}
+
+func (x *WatchEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_cache_v1_cache_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchEvent.ProtoReflect.Descriptor instead.
+func (*WatchEvent) Descriptor() ([]byte, []int) {
+	return file_cache_v1_cache_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *WatchEvent) GetKeys() [][]byte {
+	if x != nil {
+		return x.Keys
+	}
+	return nil
+}
+
+func (x *WatchEvent) GetAll() bool {
+	if x != nil {
+		return x.All
+	}
+	return false
+}
+
 var File_cache_v1_cache_proto protoreflect.FileDescriptor
 
 const file_cache_v1_cache_proto_rawDesc = "" +
@@ -819,13 +958,14 @@ const file_cache_v1_cache_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\fR\x03key\"9\n" +
 	"\vGetResponse\x12\x14\n" +
 	"\x05found\x18\x01 \x01(\bR\x05found\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\fR\x05value\"~\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value\"\x92\x01\n" +
 	"\n" +
 	"SetRequest\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\fR\x05value\x12\x15\n" +
 	"\x06ttl_ms\x18\x03 \x01(\x03R\x05ttlMs\x121\n" +
-	"\tcondition\x18\x04 \x01(\x0e2\x13.cache.v1.ConditionR\tcondition\"\x1f\n" +
+	"\tcondition\x18\x04 \x01(\x0e2\x13.cache.v1.ConditionR\tcondition\x12\x12\n" +
+	"\x04tags\x18\x05 \x03(\fR\x04tags\"\x1f\n" +
 	"\vSetResponse\x12\x10\n" +
 	"\x03set\x18\x01 \x01(\bR\x03set\"#\n" +
 	"\rDeleteRequest\x12\x12\n" +
@@ -835,11 +975,12 @@ const file_cache_v1_cache_proto_rawDesc = "" +
 	"\x0fBatchGetRequest\x12\x12\n" +
 	"\x04keys\x18\x01 \x03(\fR\x04keys\"C\n" +
 	"\x10BatchGetResponse\x12/\n" +
-	"\aresults\x18\x01 \x03(\v2\x15.cache.v1.GetResponseR\aresults\"F\n" +
+	"\aresults\x18\x01 \x03(\v2\x15.cache.v1.GetResponseR\aresults\"Z\n" +
 	"\x05Entry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\fR\x05value\x12\x15\n" +
-	"\x06ttl_ms\x18\x03 \x01(\x03R\x05ttlMs\"<\n" +
+	"\x06ttl_ms\x18\x03 \x01(\x03R\x05ttlMs\x12\x12\n" +
+	"\x04tags\x18\x04 \x03(\fR\x04tags\"<\n" +
 	"\x0fBatchSetRequest\x12)\n" +
 	"\aentries\x18\x01 \x03(\v2\x0f.cache.v1.EntryR\aentries\"\x12\n" +
 	"\x10BatchSetResponse\"8\n" +
@@ -847,16 +988,24 @@ const file_cache_v1_cache_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x15\n" +
 	"\x06ttl_ms\x18\x02 \x01(\x03R\x05ttlMs\"*\n" +
 	"\x0eExpireResponse\x12\x18\n" +
-	"\aupdated\x18\x01 \x01(\bR\aupdated\"?\n" +
+	"\aupdated\x18\x01 \x01(\bR\aupdated\"S\n" +
 	"\x11InvalidateRequest\x12\x12\n" +
 	"\x04keys\x18\x01 \x03(\fR\x04keys\x12\x16\n" +
-	"\x06prefix\x18\x02 \x01(\fR\x06prefix\".\n" +
+	"\x06prefix\x18\x02 \x01(\fR\x06prefix\x12\x12\n" +
+	"\x04tags\x18\x03 \x03(\fR\x04tags\".\n" +
 	"\x12InvalidateResponse\x12\x18\n" +
-	"\adeleted\x18\x01 \x01(\x03R\adeleted*V\n" +
+	"\adeleted\x18\x01 \x01(\x03R\adeleted\">\n" +
+	"\fWatchRequest\x12\x12\n" +
+	"\x04keys\x18\x01 \x03(\fR\x04keys\x12\x1a\n" +
+	"\bprefixes\x18\x02 \x03(\fR\bprefixes\"2\n" +
+	"\n" +
+	"WatchEvent\x12\x12\n" +
+	"\x04keys\x18\x01 \x03(\fR\x04keys\x12\x10\n" +
+	"\x03all\x18\x02 \x01(\bR\x03all*V\n" +
 	"\tCondition\x12\x19\n" +
 	"\x15CONDITION_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14CONDITION_NOT_EXISTS\x10\x01\x12\x14\n" +
-	"\x10CONDITION_EXISTS\x10\x022\xb8\x03\n" +
+	"\x10CONDITION_EXISTS\x10\x022\xf1\x03\n" +
 	"\x05Cache\x122\n" +
 	"\x03Get\x12\x14.cache.v1.GetRequest\x1a\x15.cache.v1.GetResponse\x122\n" +
 	"\x03Set\x12\x14.cache.v1.SetRequest\x1a\x15.cache.v1.SetResponse\x12;\n" +
@@ -865,7 +1014,8 @@ const file_cache_v1_cache_proto_rawDesc = "" +
 	"\bBatchSet\x12\x19.cache.v1.BatchSetRequest\x1a\x1a.cache.v1.BatchSetResponse\x12;\n" +
 	"\x06Expire\x12\x17.cache.v1.ExpireRequest\x1a\x18.cache.v1.ExpireResponse\x12G\n" +
 	"\n" +
-	"Invalidate\x12\x1b.cache.v1.InvalidateRequest\x1a\x1c.cache.v1.InvalidateResponseB+Z)github.com/cached/cached/cache/v1;cachepbb\x06proto3"
+	"Invalidate\x12\x1b.cache.v1.InvalidateRequest\x1a\x1c.cache.v1.InvalidateResponse\x127\n" +
+	"\x05Watch\x12\x16.cache.v1.WatchRequest\x1a\x14.cache.v1.WatchEvent0\x01B+Z)github.com/cached/cached/cache/v1;cachepbb\x06proto3"
 
 var (
 	file_cache_v1_cache_proto_rawDescOnce sync.Once
@@ -880,7 +1030,7 @@ func file_cache_v1_cache_proto_rawDescGZIP() []byte {
 }
 
 var file_cache_v1_cache_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_cache_v1_cache_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_cache_v1_cache_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_cache_v1_cache_proto_goTypes = []any{
 	(Condition)(0),             // 0: cache.v1.Condition
 	(*GetRequest)(nil),         // 1: cache.v1.GetRequest
@@ -898,6 +1048,8 @@ var file_cache_v1_cache_proto_goTypes = []any{
 	(*ExpireResponse)(nil),     // 13: cache.v1.ExpireResponse
 	(*InvalidateRequest)(nil),  // 14: cache.v1.InvalidateRequest
 	(*InvalidateResponse)(nil), // 15: cache.v1.InvalidateResponse
+	(*WatchRequest)(nil),       // 16: cache.v1.WatchRequest
+	(*WatchEvent)(nil),         // 17: cache.v1.WatchEvent
 }
 var file_cache_v1_cache_proto_depIdxs = []int32{
 	0,  // 0: cache.v1.SetRequest.condition:type_name -> cache.v1.Condition
@@ -910,15 +1062,17 @@ var file_cache_v1_cache_proto_depIdxs = []int32{
 	10, // 7: cache.v1.Cache.BatchSet:input_type -> cache.v1.BatchSetRequest
 	12, // 8: cache.v1.Cache.Expire:input_type -> cache.v1.ExpireRequest
 	14, // 9: cache.v1.Cache.Invalidate:input_type -> cache.v1.InvalidateRequest
-	2,  // 10: cache.v1.Cache.Get:output_type -> cache.v1.GetResponse
-	4,  // 11: cache.v1.Cache.Set:output_type -> cache.v1.SetResponse
-	6,  // 12: cache.v1.Cache.Delete:output_type -> cache.v1.DeleteResponse
-	8,  // 13: cache.v1.Cache.BatchGet:output_type -> cache.v1.BatchGetResponse
-	11, // 14: cache.v1.Cache.BatchSet:output_type -> cache.v1.BatchSetResponse
-	13, // 15: cache.v1.Cache.Expire:output_type -> cache.v1.ExpireResponse
-	15, // 16: cache.v1.Cache.Invalidate:output_type -> cache.v1.InvalidateResponse
-	10, // [10:17] is the sub-list for method output_type
-	3,  // [3:10] is the sub-list for method input_type
+	16, // 10: cache.v1.Cache.Watch:input_type -> cache.v1.WatchRequest
+	2,  // 11: cache.v1.Cache.Get:output_type -> cache.v1.GetResponse
+	4,  // 12: cache.v1.Cache.Set:output_type -> cache.v1.SetResponse
+	6,  // 13: cache.v1.Cache.Delete:output_type -> cache.v1.DeleteResponse
+	8,  // 14: cache.v1.Cache.BatchGet:output_type -> cache.v1.BatchGetResponse
+	11, // 15: cache.v1.Cache.BatchSet:output_type -> cache.v1.BatchSetResponse
+	13, // 16: cache.v1.Cache.Expire:output_type -> cache.v1.ExpireResponse
+	15, // 17: cache.v1.Cache.Invalidate:output_type -> cache.v1.InvalidateResponse
+	17, // 18: cache.v1.Cache.Watch:output_type -> cache.v1.WatchEvent
+	11, // [11:19] is the sub-list for method output_type
+	3,  // [3:11] is the sub-list for method input_type
 	3,  // [3:3] is the sub-list for extension type_name
 	3,  // [3:3] is the sub-list for extension extendee
 	0,  // [0:3] is the sub-list for field type_name
@@ -935,7 +1089,7 @@ func file_cache_v1_cache_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cache_v1_cache_proto_rawDesc), len(file_cache_v1_cache_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   15,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -26,6 +26,7 @@ const (
 	Cache_BatchSet_FullMethodName   = "/cache.v1.Cache/BatchSet"
 	Cache_Expire_FullMethodName     = "/cache.v1.Cache/Expire"
 	Cache_Invalidate_FullMethodName = "/cache.v1.Cache/Invalidate"
+	Cache_Watch_FullMethodName      = "/cache.v1.Cache/Watch"
 )
 
 // CacheClient is the client API for Cache service.
@@ -40,7 +41,7 @@ const (
 //
 // Errors are gRPC status codes:
 //   - INVALID_ARGUMENT: a malformed request (a negative TTL, an Invalidate
-//     with neither keys nor prefix).
+//     with neither keys, prefix nor tags, a Watch of nothing).
 //   - FAILED_PRECONDITION: the key holds a value that is not a string (it
 //     was written over RESP as a hash, list, set or sorted set).
 //   - RESOURCE_EXHAUSTED: maxmemory is reached and nothing can be evicted.
@@ -53,9 +54,14 @@ const (
 // Keys and values are bytes, the same as over RESP: a key set here is read
 // by GET over RESP and the other way round.
 //
-// Not here yet, on purpose: invalidation by tag and a Watch stream of
-// invalidation events come with the invalidation work (server-side tracking
-// of who holds which key); until then Invalidate deletes by key or prefix.
+// Tags group keys for invalidation: Set and BatchSet may tag what they
+// write, and Invalidate by tag deletes every key with the tag. Tags live in
+// reserved keys under "cached:tag:" (see the README), in the slot of the
+// keys they list, so they replicate, move and persist with them.
+//
+// Watch streams invalidation events, as CLIENT TRACKING BCAST does over
+// RESP: a key changed (written, deleted, expired, evicted) anywhere in the
+// cluster.
 type CacheClient interface {
 	// Get returns the value of a key.
 	Get(ctx context.Context, in *GetRequest, opts ...grpc.CallOption) (*GetResponse, error)
@@ -72,9 +78,16 @@ type CacheClient interface {
 	BatchSet(ctx context.Context, in *BatchSetRequest, opts ...grpc.CallOption) (*BatchSetResponse, error)
 	// Expire sets or removes a key's TTL.
 	Expire(ctx context.Context, in *ExpireRequest, opts ...grpc.CallOption) (*ExpireResponse, error)
-	// Invalidate removes keys, and every key starting with a prefix, from
-	// the whole cluster.
+	// Invalidate removes keys, every key starting with a prefix and every
+	// key with one of the tags, from the whole cluster. Each node deletes
+	// what it holds: no key list travels.
 	Invalidate(ctx context.Context, in *InvalidateRequest, opts ...grpc.CallOption) (*InvalidateResponse, error)
+	// Watch streams invalidation events for keys and key prefixes, changed
+	// on any node, until the client cancels. The first event is empty: from
+	// then on, the watch is registered on every member and a write
+	// acknowledged afterwards is reported. A reader that falls too far
+	// behind gets RESOURCE_EXHAUSTED (events were lost: drop what it cached).
+	Watch(ctx context.Context, in *WatchRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchEvent], error)
 }
 
 type cacheClient struct {
@@ -155,6 +168,25 @@ func (c *cacheClient) Invalidate(ctx context.Context, in *InvalidateRequest, opt
 	return out, nil
 }
 
+func (c *cacheClient) Watch(ctx context.Context, in *WatchRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchEvent], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Cache_ServiceDesc.Streams[0], Cache_Watch_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchRequest, WatchEvent]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Cache_WatchClient = grpc.ServerStreamingClient[WatchEvent]
+
 // CacheServer is the server API for Cache service.
 // All implementations must embed UnimplementedCacheServer
 // for forward compatibility.
@@ -167,7 +199,7 @@ func (c *cacheClient) Invalidate(ctx context.Context, in *InvalidateRequest, opt
 //
 // Errors are gRPC status codes:
 //   - INVALID_ARGUMENT: a malformed request (a negative TTL, an Invalidate
-//     with neither keys nor prefix).
+//     with neither keys, prefix nor tags, a Watch of nothing).
 //   - FAILED_PRECONDITION: the key holds a value that is not a string (it
 //     was written over RESP as a hash, list, set or sorted set).
 //   - RESOURCE_EXHAUSTED: maxmemory is reached and nothing can be evicted.
@@ -180,9 +212,14 @@ func (c *cacheClient) Invalidate(ctx context.Context, in *InvalidateRequest, opt
 // Keys and values are bytes, the same as over RESP: a key set here is read
 // by GET over RESP and the other way round.
 //
-// Not here yet, on purpose: invalidation by tag and a Watch stream of
-// invalidation events come with the invalidation work (server-side tracking
-// of who holds which key); until then Invalidate deletes by key or prefix.
+// Tags group keys for invalidation: Set and BatchSet may tag what they
+// write, and Invalidate by tag deletes every key with the tag. Tags live in
+// reserved keys under "cached:tag:" (see the README), in the slot of the
+// keys they list, so they replicate, move and persist with them.
+//
+// Watch streams invalidation events, as CLIENT TRACKING BCAST does over
+// RESP: a key changed (written, deleted, expired, evicted) anywhere in the
+// cluster.
 type CacheServer interface {
 	// Get returns the value of a key.
 	Get(context.Context, *GetRequest) (*GetResponse, error)
@@ -199,9 +236,16 @@ type CacheServer interface {
 	BatchSet(context.Context, *BatchSetRequest) (*BatchSetResponse, error)
 	// Expire sets or removes a key's TTL.
 	Expire(context.Context, *ExpireRequest) (*ExpireResponse, error)
-	// Invalidate removes keys, and every key starting with a prefix, from
-	// the whole cluster.
+	// Invalidate removes keys, every key starting with a prefix and every
+	// key with one of the tags, from the whole cluster. Each node deletes
+	// what it holds: no key list travels.
 	Invalidate(context.Context, *InvalidateRequest) (*InvalidateResponse, error)
+	// Watch streams invalidation events for keys and key prefixes, changed
+	// on any node, until the client cancels. The first event is empty: from
+	// then on, the watch is registered on every member and a write
+	// acknowledged afterwards is reported. A reader that falls too far
+	// behind gets RESOURCE_EXHAUSTED (events were lost: drop what it cached).
+	Watch(*WatchRequest, grpc.ServerStreamingServer[WatchEvent]) error
 	mustEmbedUnimplementedCacheServer()
 }
 
@@ -232,6 +276,9 @@ func (UnimplementedCacheServer) Expire(context.Context, *ExpireRequest) (*Expire
 }
 func (UnimplementedCacheServer) Invalidate(context.Context, *InvalidateRequest) (*InvalidateResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Invalidate not implemented")
+}
+func (UnimplementedCacheServer) Watch(*WatchRequest, grpc.ServerStreamingServer[WatchEvent]) error {
+	return status.Error(codes.Unimplemented, "method Watch not implemented")
 }
 func (UnimplementedCacheServer) mustEmbedUnimplementedCacheServer() {}
 func (UnimplementedCacheServer) testEmbeddedByValue()               {}
@@ -380,6 +427,17 @@ func _Cache_Invalidate_Handler(srv interface{}, ctx context.Context, dec func(in
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Cache_Watch_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(CacheServer).Watch(m, &grpc.GenericServerStream[WatchRequest, WatchEvent]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Cache_WatchServer = grpc.ServerStreamingServer[WatchEvent]
+
 // Cache_ServiceDesc is the grpc.ServiceDesc for Cache service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -416,6 +474,12 @@ var Cache_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _Cache_Invalidate_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "Watch",
+			Handler:       _Cache_Watch_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "cache/v1/cache.proto",
 }

@@ -24,6 +24,7 @@ import (
 //	/readyz         200 once the node is ready for clients (readiness), else 503 and why
 //	/metrics        Prometheus metrics (metrics.go)
 //	/debug/pprof/   the Go profiler
+//	/invalidate     POST: delete keys, a prefix, tags cluster-wide (invalidate.go)
 //
 // It is for operators and probes, not clients: bind it where only they reach.
 
@@ -116,7 +117,7 @@ func (r *readiness) ok() bool {
 }
 
 // adminHandler routes the admin endpoints.
-func adminHandler(reg *prometheus.Registry, ready *readiness) http.Handler {
+func adminHandler(reg *prometheus.Registry, ready *readiness, inv invalidator) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -133,6 +134,7 @@ func adminHandler(reg *prometheus.Registry, ready *readiness) http.Handler {
 		fmt.Fprintln(w, "ready")
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.Handle("/invalidate", invalidateHandler(inv))
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

@@ -99,7 +99,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	ready := newReadiness(n)
 	var admin *adminServer
 	if cfg.adminAddr != "" {
-		if admin, err = startAdmin(cfg.adminAddr, requireAdmin(users, adminHandler(newRegistry(n, srv, ready.ok), ready)), logger); err != nil {
+		if admin, err = startAdmin(cfg.adminAddr, requireAdmin(users, adminHandler(newRegistry(n, srv, ready.ok), ready, n)), logger); err != nil {
 			return errors.Join(err, grpcSrv.Close(), srv.Close(), n.Close())
 		}
 	}

@@ -159,6 +159,7 @@ func (s *Store) evictOne(p Policy) bool {
 	}
 	s.dropLocked(bestShard, bestSlot, e)
 	s.evicted.Add(1)
+	s.droppedLocked(e)
 	return true
 }
 

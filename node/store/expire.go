@@ -56,6 +56,7 @@ func (s *Store) expireGroup(sh *shard, i int) {
 		if expired(e, now) {
 			s.dropLocked(sh, i, e)
 			s.expired.Add(1)
+			s.droppedLocked(e)
 		}
 	}
 	sh.groups[i].shrink(s.seed)

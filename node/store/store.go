@@ -106,6 +106,8 @@ type Store struct {
 	expired atomic.Int64
 	evicted atomic.Int64
 
+	dropHook atomic.Pointer[func(key string)] // see SetDropHook
+
 	shards [shardCount]shard
 
 	// versions counts the changes to each hash slot's keys, for WATCH;
@@ -223,6 +225,7 @@ func (s *Store) lookupLocked(sh *shard, i int, key []byte, now int64) *entry {
 	if e != nil && expired(e, now) {
 		s.dropLocked(sh, i, e)
 		s.expired.Add(1)
+		s.droppedLocked(e)
 		return nil
 	}
 	return e

@@ -1,6 +1,7 @@
 package grpc
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"math"
@@ -19,6 +20,8 @@ import (
 var (
 	cmdGet     = []byte("GET")
 	cmdSet     = []byte("SET")
+	cmdCached  = []byte("CACHED")
+	argTags    = []byte("TAGS")
 	cmdDel     = []byte("DEL")
 	cmdPExpire = []byte("PEXPIRE")
 	cmdPersist = []byte("PERSIST")
@@ -67,9 +70,12 @@ func (s *Server) deadline(ttlMs int64) (int64, error) {
 	return now + ttlMs, nil
 }
 
-// setArgs is the RESP SET for a set.
-func setArgs(key, val []byte, ttlMs int64, cond cachepb.Condition) [][]byte {
+// setArgs is the RESP SET for a set: CACHED SET ... TAGS when it tags.
+func setArgs(key, val []byte, ttlMs int64, cond cachepb.Condition, tags [][]byte) [][]byte {
 	args := [][]byte{cmdSet, key, val}
+	if len(tags) > 0 {
+		args = [][]byte{cmdCached, cmdSet, key, val}
+	}
 	if ttlMs > 0 {
 		args = append(args, argPX, strconv.AppendInt(nil, ttlMs, 10))
 	}
@@ -79,11 +85,31 @@ func setArgs(key, val []byte, ttlMs int64, cond cachepb.Condition) [][]byte {
 	case cachepb.Condition_CONDITION_EXISTS:
 		args = append(args, argXX)
 	}
+	if len(tags) > 0 {
+		args = append(append(args, argTags), tags...)
+	}
 	return args
 }
 
-// setLocal writes key on this node's store.
-func (s *Server) setLocal(key, val []byte, ttlMs int64, cond cachepb.Condition) (bool, error) {
+// checkTags refuses tags that cannot be stored for key.
+func checkTags(key []byte, tags [][]byte) error {
+	if len(tags) == 0 {
+		return nil
+	}
+	if bytes.HasPrefix(key, []byte(node.TagKeyPrefix)) {
+		return invalid("tags: keys under " + node.TagKeyPrefix + " are reserved")
+	}
+	for _, t := range tags {
+		if len(t) == 0 {
+			return invalid("tags: a tag must not be empty")
+		}
+	}
+	return nil
+}
+
+// setLocal writes key on this node's store, tags it when written, and
+// tells tracking clients.
+func (s *Server) setLocal(key, val []byte, ttlMs int64, cond cachepb.Condition, tags [][]byte) (bool, error) {
 	at, err := s.deadline(ttlMs)
 	if err != nil {
 		return false, err
@@ -99,6 +125,13 @@ func (s *Server) setLocal(key, val []byte, ttlMs int64, cond cachepb.Condition) 
 		opt.Cond = store.SetXX
 	}
 	_, _, written, err := s.node.Set(key, val, opt)
+	if err != nil || !written {
+		return written, err
+	}
+	s.node.KeysChanged([][]byte{key})
+	if len(tags) > 0 {
+		_, err = s.node.AddTags(key, tags)
+	}
 	return written, err
 }
 
@@ -134,9 +167,12 @@ func (s *Server) Set(ctx context.Context, req *cachepb.SetRequest) (*cachepb.Set
 	if req.Condition < 0 || req.Condition > cachepb.Condition_CONDITION_EXISTS {
 		return nil, invalid("condition: unknown value " + strconv.Itoa(int(req.Condition)))
 	}
+	if err := checkTags(req.Key, req.Tags); err != nil {
+		return nil, err
+	}
 	slot := ring.Slot(req.Key)
 	if s.local(slot) {
-		written, err := s.setLocal(req.Key, req.Value, req.TtlMs, req.Condition)
+		written, err := s.setLocal(req.Key, req.Value, req.TtlMs, req.Condition, req.Tags)
 		if err != nil {
 			return nil, toStatus(err)
 		}
@@ -147,7 +183,7 @@ func (s *Server) Set(ctx context.Context, req *cachepb.SetRequest) (*cachepb.Set
 		}
 		return &cachepb.SetResponse{Set: written}, nil
 	}
-	reply, err := s.forward(ctx, slot, setArgs(req.Key, req.Value, req.TtlMs, req.Condition))
+	reply, err := s.forward(ctx, slot, setArgs(req.Key, req.Value, req.TtlMs, req.Condition, req.Tags))
 	if err != nil {
 		return nil, err
 	}
@@ -192,6 +228,7 @@ func (s *Server) deleteKeys(ctx context.Context, keys [][]byte) (int64, error) {
 		if s.node.Del(keys[i]) {
 			local++
 			wrote = true
+			s.node.KeysChanged(keys[i : i+1])
 		}
 		return nil
 	})
@@ -270,12 +307,15 @@ func (s *Server) BatchSet(ctx context.Context, req *cachepb.BatchSetRequest) (*c
 		if _, err := s.deadline(e.TtlMs); err != nil {
 			return nil, err
 		}
-		cmds[i] = keyCmdOf(e.Key, setArgs(e.Key, e.Value, e.TtlMs, 0)...)
+		if err := checkTags(e.Key, e.Tags); err != nil {
+			return nil, err
+		}
+		cmds[i] = keyCmdOf(e.Key, setArgs(e.Key, e.Value, e.TtlMs, 0, e.Tags)...)
 	}
 	wrote := false
 	_, err := s.runBatch(ctx, cmds, func(i int) error {
 		e := req.Entries[i]
-		_, err := s.setLocal(e.Key, e.Value, e.TtlMs, 0)
+		_, err := s.setLocal(e.Key, e.Value, e.TtlMs, 0, e.Tags)
 		wrote = wrote || err == nil
 		return err
 	})
@@ -311,6 +351,7 @@ func (s *Server) Expire(ctx context.Context, req *cachepb.ExpireRequest) (*cache
 			updated = s.node.Expire(req.Key, at, 0)
 		}
 		if updated {
+			s.node.KeysChanged([][]byte{req.Key})
 			if err := s.awaitReplicas(ctx); err != nil {
 				return nil, err
 			}

@@ -39,8 +39,11 @@ func toStatus(err error) error {
 		code = codes.FailedPrecondition
 	case errors.Is(err, store.ErrOOM):
 		code = codes.ResourceExhausted
-	case errors.Is(err, store.ErrTooLarge), errors.Is(err, store.ErrNotInteger):
+	case errors.Is(err, store.ErrTooLarge), errors.Is(err, store.ErrNotInteger),
+		errors.Is(err, node.ErrEmptyPrefix), errors.Is(err, node.ErrEmptyTag), errors.Is(err, node.ErrReservedKey):
 		code = codes.InvalidArgument
+	case errors.Is(err, node.ErrWatchOverflow):
+		code = codes.ResourceExhausted
 	case errors.Is(err, errNotReady), errors.Is(err, node.ErrNoReplicas), errors.Is(err, errNoReplicas),
 		errors.Is(err, peer.ErrDial), errors.Is(err, peer.ErrOverloaded),
 		errors.Is(err, peer.ErrConnClosed), errors.Is(err, peer.ErrClosed),

@@ -71,6 +71,8 @@ type Client struct {
 	holdWrites    bool     // c.out holds a write's reply: see holdOutput
 	overlapping   bool     // forwards are in flight or their replies queued; loop-owned
 	ovl           overlap  // see overlap.go; guarded by pushMu
+	loopFrom      string   // CACHED.NOLOOP: the origin's peer address
+	loopID        int64    // CACHED.NOLOOP: the writing client's ID there
 
 	originPass atomic.Pointer[byte] // the replay whose origin part is done (see viaOrigin)
 

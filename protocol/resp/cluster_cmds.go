@@ -297,7 +297,11 @@ func peerCommands() map[string]*command {
 		}},
 		{name: strings.ToLower(node.CmdTrackRead), arity: -3, flags: f, handler: cmdPeerTrackRead},
 		{name: strings.ToLower(node.CmdInvalidate), arity: -2, flags: f, handler: cmdPeerInvalidate},
-		{name: strings.ToLower(node.CmdBcast), arity: -4, flags: f, handler: cmdPeerBcast},
+		{name: strings.ToLower(node.CmdBcast), arity: -3, flags: f, handler: cmdPeerBcast},
+		{name: strings.ToLower(node.CmdDelPrefix), arity: 2, flags: f, handler: cmdPeerDelPrefix},
+		{name: strings.ToLower(node.CmdDelTag), arity: 2, flags: f, handler: cmdPeerDelTag},
+		{name: strings.ToLower(node.CmdNoLoop), arity: -5, flags: f, handler: cmdPeerNoLoop},
+		{name: strings.ToLower(node.CmdInvalidateFor), arity: -3, flags: f, handler: cmdPeerInvalidateFor},
 		{name: strings.ToLower(node.CmdKeyCount), arity: 1, flags: f, handler: func(c *Client, _ [][]byte) { c.integer(int64(c.srv.node.PrimaryKeyCount())) }},
 	}
 	m := make(map[string]*command, len(cmds))

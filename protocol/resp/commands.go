@@ -115,7 +115,7 @@ func buildTable() map[string]*command {
 		connectionCommands(), serverCommands(), keyCommands(), stringCommands(),
 		hashCommands(), listCommands(), setCommands(), zsetCommands(),
 		transactionCommands(), pubsubCommands(), blockingCommands(), clusterCommands(),
-		aclCommands(), originCommands(),
+		aclCommands(), cachedCommands(),
 	} {
 		for _, cmd := range group {
 			t[cmd.name] = cmd
@@ -169,8 +169,11 @@ func (cmd *command) arityOK(n int) bool {
 	return n >= -cmd.arity
 }
 
-// peerTable holds the commands only the peer listener serves.
-var peerTable = peerCommands()
+// peerTable holds the commands only the peer listener serves. It is built
+// by init: CACHED.NOLOOP runs a command through execute, which reads it.
+var peerTable map[string]*command
+
+func init() { peerTable = peerCommands() }
 
 // execute runs one command and writes its reply. The checks come in
 // Redis's order: unknown command, arity, unknown subcommand, arity,

@@ -182,6 +182,9 @@ func (c *Client) execRemote(tx txState) bool {
 		return false
 	}
 	addr := v.Primary(slot).Peer
+	if c.track.on {
+		c.trackRemoteTx(tx.queue, addr)
+	}
 	cmds := make([][][]byte, 0, len(tx.queue)+2)
 	cmds = append(cmds, [][]byte{[]byte("MULTI")})
 	cmds = append(cmds, tx.queue...)

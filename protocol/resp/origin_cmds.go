@@ -5,15 +5,6 @@ import (
 	"time"
 )
 
-func originCommands() []*command {
-	const g = "server"
-	return []*command{
-		{name: "cached", arity: -2, group: g, since: "0.1.0", summary: "A container for cached's own commands.", subs: sub(
-			&command{name: "cached|origins", arity: 2, flags: flagStale, group: g, since: "0.1.0", summary: "Lists the origin rules and their state: breaker, loads, errors, write-behind queue.", handler: cmdCachedOrigins},
-		)},
-	}
-}
-
 // originField is one field of a rule in CACHED ORIGINS: a string or an
 // int64.
 type originField struct {

@@ -114,7 +114,11 @@ func (c *Client) route(cmd *command, args [][]byte) bool {
 	if c.track.on {
 		c.afterCommand(cmd, args, v.Primary(slot).Peer)
 	}
-	if c.forward(cmd, v, slot, args) {
+	fwd := args
+	if c.track.noloop && cmd.flags&flagWrite != 0 {
+		fwd = c.noLoopArgs(v, args)
+	}
+	if c.forward(cmd, v, slot, fwd) {
 		return true
 	}
 	return c.importMissing(cmd, args, slot)
@@ -623,15 +627,27 @@ func (c *Client) split(v *node.View, cmd *command, args [][]byte) {
 	}
 	// This node's part runs now, under the client's exec lock.
 	var remote []int
+	tracking := c.track.on
+	if tracking {
+		c.execing = true // CLIENT CACHING covers every part (see trackingDone)
+	}
 	for i, p := range order {
 		if p.addr == "" {
 			r := c.scratchClient()
 			cmd.handler(r, p.args)
 			replies[i] = r.out
+			c.trackPart(cmd, p.args, "")
 		} else {
 			remote = append(remote, i)
+			c.trackPart(cmd, p.args, p.addr)
+			if c.track.noloop && cmd.flags&flagWrite != 0 {
+				p.args = c.noLoopArgs(v, p.args)
+			}
 			p.args = cloneArgs(p.args)
 		}
+	}
+	if tracking {
+		c.trackingDone()
 	}
 	pool := c.srv.node.Peers()
 	proto := int(c.proto.Load())

@@ -177,8 +177,9 @@ type Server struct {
 	cmdsDone      atomic.Int64 // commands of closed clients; live ones count their own
 	netIn         atomic.Int64
 	netOut        atomic.Int64
-	tracking      tracking     // CLIENT TRACKING table
-	forwarded     atomic.Int64 // commands sent to another node
+	tracking      tracking      // CLIENT TRACKING table
+	inval         invalidations // expiry/eviction and registration work (invalidation.go)
+	forwarded     atomic.Int64  // commands sent to another node
 	forwardErrors atomic.Int64
 	// Clients closed for passing an output or the query buffer limit.
 	outputLimitCloses atomic.Int64
@@ -221,6 +222,7 @@ func New(cfg Config, n *node.Node) (*Server, error) {
 	}
 	s.maxClients.Store(int64(cfg.MaxClients))
 	s.idleTimeout.Store(int64(cfg.IdleTimeout))
+	s.hookInvalidations()
 	return s, nil
 }
 
@@ -239,6 +241,7 @@ func (s *Server) Start(ctx context.Context) error {
 		if ok {
 			s.startTLS()
 			s.startPeers()
+			s.startInvalidations()
 			return nil
 		}
 	}
@@ -249,6 +252,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.startTLS()
 	s.startPeers()
+	s.startInvalidations()
 	return nil
 }
 
@@ -374,6 +378,7 @@ func (s *Server) Close() error {
 	s.stopOnce.Do(func() {
 		s.closed.Store(true)
 		if s.ln != nil {
+			s.stopInvalidations()
 			err = s.ln.Close()
 		}
 		if s.peerLn != nil {

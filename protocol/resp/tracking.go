@@ -2,6 +2,8 @@ package resp
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,8 +20,13 @@ import (
 // about every key under their prefixes instead, whether they read it or
 // not. In a cluster, a node that forwarded a tracking client's read asks
 // the owner to remember the key for it (CACHED.TRACKREAD), and the owner
-// sends it CACHED.INVALIDATE when the key changes; BCAST prefixes are
-// registered with every member (CACHED.BCAST).
+// sends it CACHED.INVALIDATE when the key changes; BCAST prefixes (and the
+// prefixes and keys of gRPC Watches) are registered with every member
+// (CACHED.BCAST), again at every view change, so members that join later
+// learn them. A NOLOOP client's forwarded write travels wrapped in
+// CACHED.NOLOOP, so the owner's invalidation (CACHED.INVALIDATEFOR) spares
+// that client. Keys the store expires or evicts are invalidated too
+// (invalidation.go).
 
 const invalidateChannel = "__redis__:invalidate"
 
@@ -41,21 +48,24 @@ type tracking struct {
 	active atomic.Bool // anyone tracks: writes look the table up
 
 	mu      sync.Mutex
-	keys    map[string]map[int64]struct{} // key → client IDs that read it
-	remote  map[string]map[string]string  // key → node name → peer address, for forwarded reads
-	bcast   map[int64][]string            // BCAST client → prefixes ("" for all)
-	rbcast  map[string]map[string]string  // prefix → node name → peer address (BCAST on other nodes)
-	clients map[int64]*Client             // tracking clients by ID
+	keys    map[string]map[int64]bool    // key → client IDs that read it → read here, not forwarded
+	remote  map[string]map[string]string // key → node name → peer address, for forwarded reads
+	bcast   map[int64][]string           // BCAST client → prefixes ("" for all)
+	rbcast  map[string]map[string]string // prefix → node name → peer address (BCAST on other nodes)
+	clients map[int64]*Client            // tracking clients by ID
+
+	registered bool // this node has sent BCAST registrations: keep them current
+	watching   bool // the node has gRPC Watches: every write is looked up
 }
 
 // refresh recomputes active; t.mu must be held.
 func (t *tracking) refreshLocked() {
-	t.active.Store(len(t.keys) > 0 || len(t.bcast) > 0 || len(t.remote) > 0 || len(t.rbcast) > 0)
+	t.active.Store(len(t.keys) > 0 || len(t.bcast) > 0 || len(t.remote) > 0 || len(t.rbcast) > 0 || t.watching)
 }
 
 func (t *tracking) init() {
 	if t.keys == nil {
-		t.keys = map[string]map[int64]struct{}{}
+		t.keys = map[string]map[int64]bool{}
 		t.remote = map[string]map[string]string{}
 		t.bcast = map[int64][]string{}
 		t.rbcast = map[string]map[string]string{}
@@ -155,7 +165,8 @@ func cmdClientTracking(c *Client, args [][]byte) {
 	t.refreshLocked()
 	t.mu.Unlock()
 	if st.bcast {
-		c.srv.registerBcast()
+		c.srv.registerBcast(false)
+		signal(c.srv.inval.reg) // and again in order with the loop's (see registerBcast)
 	}
 	c.ok()
 }
@@ -232,6 +243,9 @@ func (s *Server) untrack(c *Client) {
 		return
 	}
 	t := &s.tracking
+	if c.track.bcast {
+		defer signal(s.inval.reg) // its prefixes may go from the other members
+	}
 	t.mu.Lock()
 	delete(t.clients, c.id)
 	delete(t.bcast, c.id)
@@ -272,22 +286,46 @@ func (c *Client) afterCommand(cmd *command, args [][]byte, forwardedTo string) {
 		k := string(args[p])
 		ids := t.keys[k]
 		if ids == nil {
-			ids = map[int64]struct{}{}
+			ids = map[int64]bool{}
 			t.keys[k] = ids
 		}
-		ids[c.id] = struct{}{}
+		ids[c.id] = ids[c.id] || forwardedTo == ""
 	}
 	t.refreshLocked()
 	t.mu.Unlock()
 	if forwardedTo != "" {
-		// The owner must tell this node when the keys change.
+		// The owner must tell this node when the keys change. The request
+		// goes on the connection the read is forwarded on (same protocol,
+		// same hint), ahead of it: the owner tracks the keys before it
+		// reads them, so no write can fall between the read and the
+		// registration unreported.
 		cmds := make([][]byte, 0, len(pos)+2)
 		cmds = append(cmds, []byte(node.CmdTrackRead), []byte(c.srv.node.View().Self.Name))
 		for _, p := range pos {
 			cmds = append(cmds, args[p])
 		}
-		c.srv.node.Peers().Go(forwardedTo, 2, 0, cmds, func([]byte, error) {})
+		c.srv.node.Peers().Go(forwardedTo, int(c.proto.Load()), uint64(c.id), cmds, func([]byte, error) {})
 	}
+}
+
+// trackRemoteTx records the reads of a transaction sent to the owner at
+// addr (see execRemote), for a tracking client; a CLIENT CACHING before
+// MULTI covers all of them, and EXEC consumes it.
+func (c *Client) trackRemoteTx(queue [][][]byte, addr string) {
+	c.execing = true
+	for _, args := range queue {
+		cmd := c.lookup(table, args[0])
+		if cmd == nil {
+			continue
+		}
+		if cmd.subs != nil && len(args) > 1 {
+			if sc := c.lookup(cmd.subs, args[1]); sc != nil {
+				cmd = sc
+			}
+		}
+		c.afterCommand(cmd, args, addr)
+	}
+	c.execing = false
 }
 
 // invalidation says who hears of a change.
@@ -314,6 +352,9 @@ const (
 func (s *Server) invalidate(keys [][]byte, writer *Client, who invalidation) {
 	peers, bcast := who == everyone, who != localReaders
 	t := &s.tracking
+	if bcast {
+		s.node.PublishInvalidation(keys, keys == nil) // gRPC Watch streams
+	}
 	if !t.active.Load() {
 		return
 	}
@@ -331,10 +372,20 @@ func (s *Server) invalidate(keys [][]byte, writer *Client, who invalidation) {
 	}
 	for _, k := range keys {
 		ks := string(k)
-		for id := range t.keys[ks] {
+		ids := t.keys[ks]
+		for id, here := range ids {
+			// A record from another node concerns the reads served
+			// here; the owner reports the change to forwarded reads
+			// itself, and an entry dropped now would miss it.
+			if who == localReaders && !here {
+				continue
+			}
 			perClient[id] = append(perClient[id], k)
+			delete(ids, id)
 		}
-		delete(t.keys, ks)
+		if len(ids) == 0 {
+			delete(t.keys, ks)
+		}
 		if peers {
 			for _, addr := range t.remote[ks] {
 				perNode[addr] = append(perNode[addr], k)
@@ -374,6 +425,10 @@ func (s *Server) invalidate(keys [][]byte, writer *Client, who invalidation) {
 	}
 	for addr, ks := range perNode {
 		args := append([][]byte{[]byte(node.CmdInvalidate)}, ks...)
+		if writer != nil && writer.loopFrom == addr {
+			// The write came from a NOLOOP client there (CACHED.NOLOOP).
+			args = append([][]byte{[]byte(node.CmdInvalidateFor), strconv.AppendInt(nil, writer.loopID, 10)}, ks...)
+		}
 		s.node.Peers().Go(addr, 2, 0, args, func([]byte, error) {})
 	}
 }
@@ -467,31 +522,63 @@ func (s *Server) invalidateRecords(recs []byte) {
 	s.invalidate(keys, nil, localReaders)
 }
 
-// registerBcast tells every other member that this node has BCAST
-// clients, so their writes reach it (CACHED.BCAST).
-func (s *Server) registerBcast() {
+// registerBcast tells every other member the prefixes this node's BCAST
+// clients and gRPC Watches listen to, so their writes reach it
+// (CACHED.BCAST, which replaces what the member had for this node). Once
+// it has sent any, it sends the current set again on every change of it
+// or of the view, so a member that joins later learns it, and one whose
+// clients left stops sending. With wait, it waits for every member's
+// answer and then reports the registration sent to the node (see
+// node.RegistrationSent); without, it only queues the messages.
+func (s *Server) registerBcast(wait bool) {
+	gen := s.node.RegistrationWanted()
+	if wait {
+		defer s.node.RegistrationSent(gen)
+		t := &s.tracking
+		t.mu.Lock()
+		t.watching = s.node.Watching()
+		t.refreshLocked()
+		t.mu.Unlock()
+	}
 	v := s.node.View()
 	if v == nil {
 		return
 	}
 	t := &s.tracking
-	t.mu.Lock()
 	seen := map[string]bool{}
 	var prefixes [][]byte
-	for _, ps := range t.bcast {
-		for _, p := range ps {
-			if !seen[p] {
-				seen[p] = true
-				prefixes = append(prefixes, []byte(p))
-			}
+	add := func(p string) {
+		if !seen[p] {
+			seen[p] = true
+			prefixes = append(prefixes, []byte(p))
 		}
 	}
-	t.mu.Unlock()
-	if len(prefixes) == 0 {
+	for _, p := range s.node.WatchedPrefixes() {
+		add(p)
+	}
+	t.mu.Lock()
+	for _, ps := range t.bcast {
+		for _, p := range ps {
+			add(p)
+		}
+	}
+	if len(prefixes) == 0 && !t.registered {
+		t.mu.Unlock()
 		return
 	}
+	t.registered = true
+	t.mu.Unlock()
 	args := append([][]byte{[]byte(node.CmdBcast), []byte(v.Self.Name), []byte(v.Self.Peer)}, prefixes...)
-	s.node.Broadcast(args)
+	if !wait {
+		s.node.Broadcast(args)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), forwardDeadline)
+	defer cancel()
+	_, errs := s.node.CallAll(ctx, args)
+	if err := errors.Join(errs...); err != nil {
+		s.logger.Debug("bcast registration not sent to every member", "err", err)
+	}
 }
 
 func cmdPeerTrackRead(c *Client, args [][]byte) {
@@ -531,11 +618,19 @@ func cmdPeerInvalidate(c *Client, args [][]byte) {
 	c.ok()
 }
 
+// cmdPeerBcast: CACHED.BCAST name peer-address [prefix ...] replaces the
+// prefixes registered for the member name.
 func cmdPeerBcast(c *Client, args [][]byte) {
 	name, addr := string(args[1]), string(args[2])
 	t := &c.srv.tracking
 	t.mu.Lock()
 	t.init()
+	for p, nodes := range t.rbcast {
+		delete(nodes, name)
+		if len(nodes) == 0 {
+			delete(t.rbcast, p)
+		}
+	}
 	for _, p := range args[3:] {
 		nodes := t.rbcast[string(p)]
 		if nodes == nil {
