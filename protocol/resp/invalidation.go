@@ -3,6 +3,7 @@ package resp
 import (
 	"sync"
 
+	"github.com/cached/cached/node"
 	"github.com/cached/cached/ring"
 )
 
@@ -71,11 +72,15 @@ func (s *Server) keyDropped(key string) {
 func (s *Server) invalidationLoop() {
 	defer s.wg.Done()
 	q := &s.inval
+	seen := s.node.View()
 	for {
 		select {
 		case <-q.stop:
 			return
 		case <-q.reg:
+			v := s.node.View()
+			s.primaryMoved(seen, v)
+			seen = v
 			s.registerBcast(true)
 		case <-q.wake:
 			q.mu.Lock()
@@ -132,5 +137,36 @@ func (c *Client) trackingDone() {
 	c.execing = false
 	if st := &c.track; st.nextUse && !c.tx.active {
 		st.nextUse, st.caching = false, 0
+	}
+}
+
+// primaryMoved invalidates the tracked keys of the slots this node was the
+// primary of in old and is not in v. Their readers registered here, with
+// the primary of the time; writes now go to another primary, which does
+// not know them (as Redis Cluster's MIGRATE deletes the keys it moves).
+func (s *Server) primaryMoved(old, v *node.View) {
+	if old == nil || v == nil || !s.tracking.active.Load() {
+		return
+	}
+	moved := func(k string) bool {
+		slot := ring.Slot([]byte(k))
+		return old.IsPrimary(slot) && !v.IsPrimary(slot)
+	}
+	t := &s.tracking
+	var keys [][]byte
+	t.mu.Lock()
+	for k := range t.keys {
+		if moved(k) {
+			keys = append(keys, []byte(k))
+		}
+	}
+	for k := range t.remote {
+		if _, local := t.keys[k]; !local && moved(k) {
+			keys = append(keys, []byte(k))
+		}
+	}
+	t.mu.Unlock()
+	if len(keys) > 0 {
+		s.invalidate(keys, nil, everyone)
 	}
 }

@@ -3,7 +3,6 @@ package client
 import (
 	"context"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -12,17 +11,11 @@ import (
 	"github.com/cached/cached/ring"
 )
 
-// TestServerInvalidatesMovedSlots shows a server gap the near cache works
-// around (it flushes when the slot map changes): when a slot moves to a
-// joining node and its old owner keeps no copy (one replica), the old
-// owner tells nobody that tracked its keys, and writes at the new owner
-// do not reach them either; Redis Cluster's MIGRATE deletes the keys at
-// the source, which invalidates them. It fails today, so it runs only
-// with CACHED_KNOWN_SERVER_BUGS=1.
+// TestServerInvalidatesMovedSlots: when a slot moves to a joining node and
+// its old owner keeps no copy (one replica), the old owner invalidates the
+// keys it tracked there, as Redis Cluster's MIGRATE does by deleting them
+// at the source; writes at the new owner would not reach those readers.
 func TestServerInvalidatesMovedSlots(t *testing.T) {
-	if os.Getenv("CACHED_KNOWN_SERVER_BUGS") == "" {
-		t.Skip("known server gap: set CACHED_KNOWN_SERVER_BUGS=1 to run")
-	}
 	tc := grpctest.StartCluster(t, 3, func(c *node.ClusterConfig) { c.Replicas = 1 })
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
