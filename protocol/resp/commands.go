@@ -239,12 +239,15 @@ func (c *Client) execute(args [][]byte) {
 		return
 	}
 	c.lastCmd.Store(cmd)
+	if c.track.on {
+		c.trackRead(cmd, args, "")
+	}
 	cmd.handler(c, args)
 	if c.srv.tracking.active.Load() && cmd.flags&flagWrite != 0 {
 		c.invalidateWritten(cmd, args)
 	}
 	if c.track.on {
-		c.afterCommand(cmd, args, "")
+		c.consumeCaching(cmd)
 	}
 	if c.srv.waitWrites && cmd.flags&flagWrite != 0 {
 		c.holdWrites = true // see holdOutput

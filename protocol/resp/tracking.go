@@ -255,24 +255,37 @@ func (s *Server) untrack(c *Client) {
 	t.mu.Unlock()
 }
 
-// afterCommand records the keys a tracking client just read, and consumes
-// a CLIENT CACHING setting. It runs after every command of a tracking
-// client.
+// afterCommand records the keys a tracking client read (see trackRead)
+// and consumes a CLIENT CACHING setting (see consumeCaching).
 func (c *Client) afterCommand(cmd *command, args [][]byte, forwardedTo string) {
+	c.trackRead(cmd, args, forwardedTo)
+	c.consumeCaching(cmd)
+}
+
+// consumeCaching ends a CLIENT CACHING setting after the command it
+// covers. It runs after every command of a tracking client.
+func (c *Client) consumeCaching(cmd *command) {
 	st := &c.track
 	if cmd.name == "client|caching" {
 		return
 	}
-	caching := st.caching
 	if st.nextUse && !c.tx.active && !c.execing {
 		// CLIENT CACHING covers the next command, or the next transaction
 		// as a whole (MULTI, its commands, EXEC), as in Redis.
 		st.nextUse, st.caching = false, 0
 	}
-	if st.bcast || cmd.flags&flagReadonly == 0 {
+}
+
+// trackRead records the keys a tracking client's read-only command reads,
+// here or (forwardedTo) at their owner. A command run here is recorded
+// before it runs: a write on another event loop between the read and the
+// record would otherwise go unreported.
+func (c *Client) trackRead(cmd *command, args [][]byte, forwardedTo string) {
+	st := &c.track
+	if st.bcast || cmd.flags&flagReadonly == 0 || cmd.name == "client|caching" {
 		return
 	}
-	if (st.optin && caching != 1) || (st.optout && caching == -1) {
+	if caching := st.caching; (st.optin && caching != 1) || (st.optout && caching == -1) {
 		return
 	}
 	pos := commandKeys(cmd, args)
