@@ -44,6 +44,7 @@ type command struct {
 	summary  string
 	since    string
 	handler  func(c *Client, args [][]byte)
+	id       int // index in commandIndex and the statistics shards
 	subs     map[string]*command
 	// movableKeys, when set, finds the keys of a command whose key
 	// positions depend on its arguments (a numkeys argument): cluster
@@ -83,7 +84,10 @@ func (cmd *command) keys(args [][]byte) []int {
 // modified after.
 var table map[string]*command
 
-func init() { table = buildTable() }
+func init() {
+	table = buildTable()
+	indexCommands()
+}
 
 // numKeys returns a movableKeys function for a command whose keys are
 // counted by the argument at position at and follow it, after fixed keys
@@ -111,6 +115,7 @@ func buildTable() map[string]*command {
 		connectionCommands(), serverCommands(), keyCommands(), stringCommands(),
 		hashCommands(), listCommands(), setCommands(), zsetCommands(),
 		transactionCommands(), pubsubCommands(), blockingCommands(), clusterCommands(),
+		slowlogCommands(), latencyCommands(),
 	} {
 		for _, cmd := range group {
 			t[cmd.name] = cmd
@@ -179,12 +184,14 @@ func (c *Client) execute(args [][]byte) {
 		c.refuse(c.unknownCommand(args))
 		return
 	}
+	c.cmd = cmd
 	if !cmd.arityOK(len(args)) {
 		c.refuse(arityMessage(cmd.name))
 		return
 	}
 	if cmd.subs != nil && (len(args) > 1 || cmd.handler == nil) {
 		sc := c.lookup(cmd.subs, args[1])
+		c.cmd = sc // nil for an unknown subcommand: errorstats count it, as in Redis
 		if sc == nil {
 			c.refuse("ERR unknown subcommand '" + truncate(args[1]) + "'. Try " + strings.ToUpper(cmd.name) + " HELP.")
 			return

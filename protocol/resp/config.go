@@ -71,7 +71,7 @@ var staticDefaults = map[string]string{
 	"databases": "1", "dir": "", "dbfilename": "dump.rdb", "tcp-keepalive": "300", "hz": "10",
 	"lfu-log-factor": "10", "lfu-decay-time": "1", "notify-keyspace-events": "",
 	"cluster-enabled": "no", "protected-mode": "no", "io-threads": "1", "daemonize": "no",
-	"loglevel": "notice", "logfile": "", "slowlog-log-slower-than": "10000", "slowlog-max-len": "128",
+	"loglevel": "notice", "logfile": "",
 	"lazyfree-lazy-eviction": "no", "lazyfree-lazy-expire": "no", "lazyfree-lazy-user-del": "no",
 	"maxmemory-clients": "0", "active-expire-effort": "1", "replica-read-only": "yes",
 	"stop-writes-on-bgsave-error": "yes", "tcp-backlog": "511", "unixsocket": "",
@@ -131,6 +131,7 @@ func params() []param {
 		{name: "proto-max-bulk-len", get: func(s *Server) string { return strconv.Itoa(s.limits.MaxBulkLen) }},
 		{name: "client-query-buffer-limit", get: func(s *Server) string { return strconv.Itoa(s.limits.MaxQueryBuffer) }},
 	}
+	ps = append(ps, observabilityParams()...)
 	known := make(map[string]bool, len(ps))
 	for _, p := range ps {
 		known[p.name] = true
@@ -224,5 +225,6 @@ func cmdConfigSet(c *Client, args [][]byte) {
 func cmdConfigResetStat(c *Client, _ [][]byte) {
 	c.srv.node.ResetStats()
 	c.srv.resetStats()
+	c.srv.stats.reset()
 	c.ok()
 }

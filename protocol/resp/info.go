@@ -80,17 +80,22 @@ func humanBytes(n int64) string {
 }
 
 // infoSections lists INFO's sections in order; "default" prints them all.
-var infoSections = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "cluster", "keyspace"}
+var infoSections = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu",
+	"commandstats", "errorstats", "latencystats", "cluster", "keyspace"}
+
+// notDefault are the sections only "all", "everything" or their name print.
+var notDefault = map[string]bool{"commandstats": true, "latencystats": true}
 
 func cmdInfo(c *Client, args [][]byte) {
 	want := map[string]bool{}
 	for _, a := range args[1:] {
 		want[strings.ToLower(string(a))] = true
 	}
-	all := len(want) == 0 || want["default"] || want["all"] || want["everything"]
+	everything := want["all"] || want["everything"]
+	def := len(want) == 0 || want["default"]
 	var b strings.Builder
 	for _, sec := range infoSections {
-		if !all && !want[sec] {
+		if !everything && !want[sec] && (!def || notDefault[sec]) {
 			continue
 		}
 		if b.Len() > 0 {
@@ -239,6 +244,8 @@ func (s *Server) writeInfo(b *strings.Builder, section string) {
 		line("cluster_records_replicated", cs.RecordsReplicated)
 		line("cluster_replication_errors", cs.ReplicationErrors)
 		line("cluster_replication_lag", cs.ReplicationLag)
+	case "commandstats", "errorstats", "latencystats":
+		s.writeCommandInfo(b, section)
 	case "keyspace":
 		st := s.node.Stats()
 		if st.Keys > 0 {

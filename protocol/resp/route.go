@@ -165,6 +165,7 @@ func (c *Client) routePeer(v *node.View, cmd *command, args [][]byte) bool {
 func (c *Client) forward(addr string, slot int, args [][]byte, asking bool) bool {
 	f := &forwarding{c: c, slot: slot, asking: asking, proto: int(c.proto.Load()), hint: uint64(c.id)}
 	c.srv.forwarded.Add(1)
+	f.hop = c.startHop(addr)
 	if c.lp == nil {
 		f.args = args
 		c.execLock.RUnlock()
@@ -172,6 +173,9 @@ func (c *Client) forward(addr string, slot int, args [][]byte, asking bool) bool
 		for {
 			reply, err := f.call(addr)
 			next, again := f.next(reply, err)
+			if !again || next == "" {
+				f.hop.end(f.hops, reply, err)
+			}
 			switch {
 			case again && next == "":
 				return false
@@ -268,6 +272,7 @@ type forwarding struct {
 	proto  int
 	hint   uint64
 	hops   int
+	hop    *hopSpan // the trace span of the forward; nil when not traced
 }
 
 // call sends the command and waits for its reply.
@@ -290,6 +295,9 @@ func (f *forwarding) call(addr string) ([]byte, error) {
 func (f *forwarding) send(addr string) {
 	done := func(reply []byte, err error) {
 		next, again := f.next(reply, err)
+		if !again || next == "" {
+			f.hop.end(f.hops, reply, err)
+		}
 		switch {
 		case again && next == "":
 			f.c.rerun(f.args, false)

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/cached/cached/node"
 )
 
@@ -49,6 +51,20 @@ type Config struct {
 	PubsubOutputLimit int64
 	// Logger receives connection-level logs.
 	Logger *slog.Logger
+	// SlowlogSlowerThan is the duration from which a command goes to the
+	// slow log (slowlog-log-slower-than); negative: never, 0: always.
+	SlowlogSlowerThan time.Duration
+	// SlowlogMaxLen is the number of slow log entries kept (slowlog-max-len).
+	SlowlogMaxLen int
+	// LatencyMonitorThreshold is the latency from which the latency monitor
+	// records a spike (latency-monitor-threshold, in whole milliseconds);
+	// 0: off.
+	LatencyMonitorThreshold time.Duration
+	// Tracer, when set, traces sampled commands and their forwarded hops
+	// (OpenTelemetry); nil: tracing off.
+	Tracer trace.Tracer
+	// TraceSampleRatio is the share of commands traced, in [0, 1].
+	TraceSampleRatio float64
 }
 
 // DefaultConfig returns Redis's defaults on 127.0.0.1:6379.
@@ -61,6 +77,9 @@ func DefaultConfig() Config {
 		EventLoops:        true,
 		PubsubOutputLimit: 32 << 20,
 		Logger:            slog.Default(),
+		SlowlogSlowerThan: 10 * time.Millisecond,
+		SlowlogMaxLen:     128,
+		TraceSampleRatio:  0.01,
 	}
 }
 
@@ -80,6 +99,9 @@ func (c Config) Validate() error {
 	}
 	if c.Logger == nil {
 		return errors.New("logger: must be set")
+	}
+	if err := c.validateObservability(); err != nil {
+		return err
 	}
 	return c.Limits.Validate()
 }
@@ -129,6 +151,12 @@ type Server struct {
 	tracking      tracking     // CLIENT TRACKING table
 	forwarded     atomic.Int64 // commands sent to another node
 	forwardErrors atomic.Int64
+
+	// Observability (cmdstats.go, slowlog.go, latency.go, trace.go).
+	stats   *cmdStats
+	slowlog slowlog
+	latency latencyMonitor
+	tracer  *tracer // nil when tracing is off
 }
 
 // New returns a server for n. It does not listen until Start.
@@ -157,6 +185,7 @@ func New(cfg Config, n *node.Node) (*Server, error) {
 	s.requirePass.Store(&pass)
 	s.maxClients.Store(int64(cfg.MaxClients))
 	s.idleTimeout.Store(int64(cfg.IdleTimeout))
+	s.initObservability(cfg)
 	return s, nil
 }
 
@@ -412,6 +441,7 @@ func (c *Client) runBuffered() bool {
 	// commands behind it: look for one first, and after each command that
 	// parked and was woken at once.
 	c.wokenAt = true
+	c.startBatch()
 	for {
 		var args [][]byte
 		var fetched bool
@@ -440,7 +470,7 @@ func (c *Client) runBuffered() bool {
 			c.cmds.Add(1)
 		}
 		c.fetched = fetched
-		c.execute(args)
+		c.call(args)
 		c.fetched = false
 		if c.closing {
 			return false
@@ -461,6 +491,7 @@ func (c *Client) runBuffered() bool {
 			if !c.flush() {
 				return false
 			}
+			c.startBatch() // the flush's time is no command's
 		}
 	}
 }
