@@ -238,8 +238,13 @@ func cmdLatencyHistogram(c *Client, args [][]byte) {
 		name := strings.ToLower(string(a))
 		want(name)
 		if cmd := table[name]; cmd != nil {
+			subs := make([]string, 0, len(cmd.subs))
 			for _, sc := range cmd.subs {
-				want(sc.name) // a container stands for its subcommands
+				subs = append(subs, sc.name)
+			}
+			slices.Sort(subs)
+			for _, sub := range subs {
+				want(sub) // a container stands for its subcommands
 			}
 		}
 	}
