@@ -32,6 +32,8 @@ type testCluster struct {
 	nodes []*clusterNode
 	edit  func(*node.ClusterConfig)
 	seq   int
+	// resp, when set, adjusts the RESP settings of nodes added after.
+	resp func(*Config)
 }
 
 // startCluster starts n nodes that join the first one and waits until
@@ -107,6 +109,9 @@ func (tc *testCluster) addNode(name string, edit func(*node.Config)) *clusterNod
 	rcfg.Addr = "127.0.0.1:0"
 	rcfg.PeerAddr = "127.0.0.1:0"
 	rcfg.Logger = logger
+	if tc.resp != nil {
+		tc.resp(&rcfg)
+	}
 	srv, err := New(rcfg, n)
 	if err != nil {
 		t.Fatal(err)
