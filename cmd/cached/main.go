@@ -52,6 +52,12 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	cfg.resp.Logger = logger
 	cfg.resp.Version = version
 	limitHeap(cfg.node.Store.MaxMemory)
+	tracer, stopTracing, err := startTracing(ctx, cfg.otelEndpoint)
+	if err != nil {
+		return fmt.Errorf("otel-endpoint: %w", err)
+	}
+	defer flushTraces(stopTracing, logger)
+	cfg.resp.Tracer = tracer
 
 	n, err := node.New(cfg.node)
 	if err != nil {

@@ -24,6 +24,7 @@ type nodeSource interface {
 // clientCounter is what the metrics read from the RESP server.
 type clientCounter interface {
 	ClientCount() int
+	commandSource
 }
 
 // nodeCollector turns the figures that INFO shows into cached_* metrics,
@@ -163,6 +164,7 @@ func newRegistry(n nodeSource, clients clientCounter, ready func() bool) *promet
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newNodeCollector(n, clients, ready),
+		newCommandCollector(clients),
 	)
 	return reg
 }
