@@ -136,9 +136,13 @@ func (c *Client) queued(cmd *command) bool {
 }
 
 // noteError counts an error reply of c: for its command's failed_calls and
-// for errorstats under the reply's code (its first word).
+// for errorstats under the reply's code (its first word). Replies built on
+// a scratch client for a command answered later count in errorstats only.
 func (c *Client) noteError(msg string) {
 	c.errs++
+	if c.srv == nil {
+		return // a reply assembled for another client (mergeSplit)
+	}
 	code := msg
 	if i := strings.IndexByte(msg, ' '); i >= 0 {
 		code = msg[:i]

@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"errors"
 	"regexp"
 	"strings"
 	"testing"
@@ -146,5 +147,14 @@ func TestCommandStatsSubcommands(t *testing.T) {
 	}
 	if v, ok := stats["cmdstat_client"]; ok {
 		t.Errorf("an unknown subcommand counts for its container: cmdstat_client:%s", v)
+	}
+}
+
+// TestScratchErrorReply: a reply assembled on a client of no server (a
+// split command's merged reply) may hold an error.
+func TestScratchErrorReply(t *testing.T) {
+	got := mergeSplit("mget", 1, 2, func(int) ([]byte, []int, error) { return nil, nil, errors.New("unreachable") }, 1)
+	if want := "-" + msgTryAgain + "\r\n"; string(got) != want {
+		t.Errorf("merged reply %q, want %q", got, want)
 	}
 }
