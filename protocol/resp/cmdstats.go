@@ -156,11 +156,13 @@ const maxErrorCodes = 128
 
 // errorStats counts error replies by code.
 type errorStats struct {
-	mu     sync.RWMutex // guards counts (the map; the counters are atomic)
+	total  atomic.Uint64 // every error reply, past maxErrorCodes codes too
+	mu     sync.RWMutex  // guards counts (the map; the counters are atomic)
 	counts map[string]*atomic.Uint64
 }
 
 func (e *errorStats) add(code string) {
+	e.total.Add(1)
 	e.mu.RLock()
 	n := e.counts[code]
 	e.mu.RUnlock()
@@ -254,6 +256,7 @@ func (s *cmdStats) reset() {
 			ctr.hist.reset()
 		}
 	}
+	s.errors.total.Store(0)
 	s.errors.mu.Lock()
 	clear(s.errors.counts)
 	s.errors.mu.Unlock()

@@ -3,7 +3,9 @@ package resp
 import (
 	"errors"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/cached/cached/node"
@@ -99,6 +101,10 @@ func TestCommandStats(t *testing.T) {
 		}
 	}
 
+	if got := infoLines(t, r, "stats")["total_error_replies"]; got != "7" {
+		t.Errorf("total_error_replies = %q, want 7", got)
+	}
+
 	lat := infoLines(t, r, "latencystats")
 	latFormat := regexp.MustCompile(`^p50=\d+\.\d{3},p99=\d+\.\d{3},p99\.9=\d+\.\d{3}$`)
 	for _, name := range []string{"set", "get", "incr"} {
@@ -156,5 +162,24 @@ func TestScratchErrorReply(t *testing.T) {
 	got := mergeSplit("mget", 1, 2, func(int) ([]byte, []int, error) { return nil, nil, errors.New("unreachable") }, 1)
 	if want := "-" + msgTryAgain + "\r\n"; string(got) != want {
 		t.Errorf("merged reply %q, want %q", got, want)
+	}
+}
+
+// TestErrorStatsLimit: errorstats tracks at most maxErrorCodes codes, as
+// Redis does; total_error_replies counts every error.
+func TestErrorStatsLimit(t *testing.T) {
+	e := errorStats{counts: map[string]*atomic.Uint64{}}
+	for i := range maxErrorCodes + 72 {
+		e.add("CODE" + strconv.Itoa(i))
+	}
+	e.add("CODE0")
+	snap := e.snapshot()
+	if len(snap) != maxErrorCodes || e.total.Load() != maxErrorCodes+73 {
+		t.Fatalf("%d codes, %d errors; want %d codes, %d errors", len(snap), e.total.Load(), maxErrorCodes, maxErrorCodes+73)
+	}
+	for _, c := range snap {
+		if want := uint64(1) + uint64(boolInt(c.Code == "CODE0")); c.Count != want {
+			t.Errorf("%s = %d, want %d", c.Code, c.Count, want)
+		}
 	}
 }

@@ -204,6 +204,7 @@ func (s *Server) writeInfo(b *strings.Builder, section string) {
 		line("total_net_input_bytes", s.netIn.Load())
 		line("total_net_output_bytes", s.netOut.Load())
 		line("rejected_connections", s.connsRejected.Load())
+		line("total_error_replies", s.stats.errors.total.Load())
 		line("expired_keys", st.ExpiredKeys)
 		line("evicted_keys", st.EvictedKeys)
 		line("keyspace_hits", st.Hits)

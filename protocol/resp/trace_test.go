@@ -167,3 +167,20 @@ func TestTraceForwardedHop(t *testing.T) {
 		t.Errorf("hop status %v", hop.Status())
 	}
 }
+
+// TestTraceUnsampledAllocs: with tracing on, a command that is not sampled
+// allocates nothing more than with tracing off.
+func TestTraceUnsampledAllocs(t *testing.T) {
+	_, traced := tracedConfig(1e-12)
+	ts := startServer(t, func(_ *node.Config, c *Config) { traced(c) })
+	if ts.srv.tracer == nil {
+		t.Fatal("tracing is off")
+	}
+	r := ts.raw(t)
+	r.expect("+OK\r\n", "SET", "k", "v")
+	c := benchClient(t, ts, []byte("*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"))
+	runOnce(t, c)
+	if n := testing.AllocsPerRun(1000, func() { runOnce(t, c) }); n > 0 {
+		t.Errorf("an unsampled GET allocates %.1f times, want 0", n)
+	}
+}
