@@ -75,6 +75,7 @@ type Client struct {
 	errs    uint64      // error replies written
 	errSeen uint64      // errs when the running command started
 	clock   int64       // the monotonic time the running command started
+	readAt  int64       // the monotonic time input arrived, for startBatch; 0 when used
 	span    commandSpan // the running command's trace span (see trace.go)
 
 	remoteMu     sync.Mutex         // guards remoteCancel

@@ -22,11 +22,13 @@ func benchClient(tb testing.TB, ts *testServer, req []byte) *Client {
 	return c
 }
 
-// runOnce reads one batch and runs it, dropping the replies.
+// runOnce reads one batch and runs it as the transports do, dropping the
+// replies.
 func runOnce(tb testing.TB, c *Client) {
 	if err := c.reader.Fill(); err != nil {
 		tb.Fatal(err)
 	}
+	c.noteRead()
 	if !c.runBuffered() {
 		tb.Fatal("connection closed")
 	}

@@ -17,9 +17,10 @@ import (
 // so loops do not share cache lines.
 //
 // A command's duration is measured with one monotonic clock read per
-// command: each command ends where the next one's time starts, and a batch
-// of pipelined commands starts with one more read (after its exec lock is
-// taken and after a mid-batch flush). A command's time thus includes
+// command: each command ends where the next one's time starts. A batch of
+// pipelined commands starts at the time its bytes were read, which the
+// transport reads anyway for the idle timeout (noteRead), or with one more
+// read after a mid-batch flush or a wake-up. A command's time thus includes
 // parsing it, which is small and is work done for it, as Redis's includes
 // its argument handling. Time a command spends parked (a blocked pop, a
 // forward answered later on an event loop) is not counted, as in Redis.
@@ -91,8 +92,26 @@ func (c *Client) statsShard() []cmdCounters {
 	return sh[len(sh)-1]
 }
 
-// startBatch reads the clock at the start of a batch of commands.
-func (c *Client) startBatch() { c.clock = c.srv.stats.now() }
+// noteRead records that input arrived: the time CLIENT LIST's idle and the
+// idle timeout count from, and the start of the batch that runs it. A
+// parked client's batch runs later, so it reads the clock then.
+func (c *Client) noteRead() {
+	now := time.Now()
+	c.lastSeen.Store(now.UnixMilli())
+	if !c.blocked.Load() {
+		c.readAt = int64(now.Sub(c.srv.stats.epoch)) // monotonic: no second clock read
+	}
+}
+
+// startBatch starts the clock of a batch of commands: at the time its
+// input was read, when runBuffered follows noteRead, else now.
+func (c *Client) startBatch() {
+	if c.readAt != 0 {
+		c.clock, c.readAt = c.readAt, 0
+		return
+	}
+	c.clock = c.srv.stats.now()
+}
 
 // call runs one command through execute and counts it. Nested calls (EXEC
 // running its queue) count each queued command on its own, and EXEC's

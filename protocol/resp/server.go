@@ -426,7 +426,7 @@ func (s *Server) serve(c *Client) {
 			}
 			return
 		}
-		c.lastSeen.Store(time.Now().UnixMilli())
+		c.noteRead()
 	}
 }
 
