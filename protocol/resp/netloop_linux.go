@@ -267,10 +267,17 @@ func (lp *loop) serve(c *Client, ev uint32) {
 // before the replies of the commands that follow them.
 func (lp *loop) run1(c *Client) {
 	c.takePushed()
-	if !c.blocked.Load() && !c.runBuffered() {
-		lp.flush(c)
-		lp.drop(c)
-		return
+	if !c.blocked.Load() {
+		// A parked command's answer may have come after the take above:
+		// answer fills pushed before it clears blocked, so it is there now,
+		// and must go out before the replies of the commands that follow.
+		// (An answer coming after the check schedules c again.)
+		c.takePushed()
+		if !c.runBuffered() {
+			lp.flush(c)
+			lp.drop(c)
+			return
+		}
 	}
 	if !lp.flush(c) {
 		lp.drop(c)
