@@ -46,6 +46,8 @@ type config struct {
 	originEngine origin.Config
 	// security is TLS and gossip encryption (security.go).
 	security security
+	// otelEndpoint is where spans are exported; empty: tracing off.
+	otelEndpoint string
 }
 
 // setting is one configuration value: its redis.conf-style name (also the
@@ -177,6 +179,42 @@ var settings = append([]setting{
 			return errors.New("must be a non-negative number of seconds")
 		}
 		c.resp.IdleTimeout = time.Duration(n) * time.Second
+		return nil
+	}},
+	{"slowlog-log-slower-than", "10000", "log commands that run at least this many microseconds in SLOWLOG (-1: never, 0: every command)", func(c *config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < -1 || n > 1<<40 {
+			return errors.New("must be an integer of microseconds, -1 or more")
+		}
+		c.resp.SlowlogSlowerThan = time.Duration(n) * time.Microsecond
+		return nil
+	}},
+	{"slowlog-max-len", "128", "SLOWLOG entries kept", func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return errors.New("must be a non-negative integer")
+		}
+		c.resp.SlowlogMaxLen = n
+		return nil
+	}},
+	{"latency-monitor-threshold", "0", "record LATENCY spikes of at least this many milliseconds (0: off)", func(c *config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 || n > 1<<40 {
+			return errors.New("must be a non-negative integer of milliseconds")
+		}
+		c.resp.LatencyMonitorThreshold = time.Duration(n) * time.Millisecond
+		return nil
+	}},
+	{"otel-endpoint", "", "OpenTelemetry collector to send command traces to: host:port for OTLP/gRPC, or an http(s):// URL for OTLP/HTTP (empty: tracing off)", func(c *config, v string) error {
+		c.otelEndpoint = v
+		return checkEndpoint(v)
+	}},
+	{"otel-sample-ratio", "0.01", "share of commands traced when otel-endpoint is set (0..1)", func(c *config, v string) error {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(f >= 0 && f <= 1) {
+			return errors.New("must be a number from 0 to 1")
+		}
+		c.resp.TraceSampleRatio = f
 		return nil
 	}},
 	{"proto-max-bulk-len", "512mb", "largest bulk string a client may send", func(c *config, v string) error {

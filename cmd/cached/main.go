@@ -62,6 +62,12 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	cfg.resp.Users = users
 	cfg.resp.ProtectedMode = cfg.protectedMode
 	defer cfg.security.watch(logger)()
+	tracer, stopTracing, err := startTracing(ctx, cfg.otelEndpoint)
+	if err != nil {
+		return fmt.Errorf("otel-endpoint: %w", err)
+	}
+	defer flushTraces(stopTracing, logger)
+	cfg.resp.Tracer = tracer
 
 	n, err := node.New(cfg.node)
 	if err != nil {

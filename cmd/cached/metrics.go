@@ -25,6 +25,7 @@ type nodeSource interface {
 // clientCounter is what the metrics read from the RESP server.
 type clientCounter interface {
 	ClientCount() int
+	commandSource
 }
 
 // nodeCollector turns the figures that INFO shows into cached_* metrics,
@@ -164,6 +165,7 @@ func newRegistry(n nodeSource, clients clientCounter, ready func() bool) *promet
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newNodeCollector(n, clients, ready),
+		newCommandCollector(clients),
 	)
 	if o, ok := clients.(interface{ Origins() *origin.Engine }); ok && o.Origins() != nil {
 		reg.MustRegister(newOriginCollector(o.Origins()))

@@ -78,6 +78,15 @@ type Client struct {
 
 	track trackState // CLIENT TRACKING (see tracking.go); owned by the client's loop
 
+	// Statistics of the running command (see cmdstats.go).
+	cmd     *command    // the command execute resolved, nil for an unknown one
+	refused bool        // the command was refused before running
+	errs    uint64      // error replies written
+	errSeen uint64      // errs when the running command started
+	clock   int64       // the monotonic time the running command started
+	readAt  int64       // the monotonic time input arrived, for startBatch; 0 when used
+	span    commandSpan // the running command's trace span (see trace.go)
+
 	remoteMu     sync.Mutex         // guards remoteCancel
 	remoteCancel context.CancelFunc // stops a blocking command forwarded to another node
 

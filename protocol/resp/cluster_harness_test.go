@@ -34,6 +34,8 @@ type testCluster struct {
 	seq   int
 	// server, when set, adjusts each node's RESP configuration.
 	server func(name string, cfg *Config)
+	// resp, when set, adjusts the RESP settings of nodes added after.
+	resp func(*Config)
 }
 
 // startCluster starts n nodes that join the first one and waits until
@@ -118,6 +120,9 @@ func (tc *testCluster) addNode(name string, edit func(*node.Config)) *clusterNod
 	rcfg.Logger = logger
 	if tc.server != nil {
 		tc.server(name, &rcfg)
+	}
+	if tc.resp != nil {
+		tc.resp(&rcfg)
 	}
 	srv, err := New(rcfg, n)
 	if err != nil {

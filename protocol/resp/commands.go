@@ -44,6 +44,7 @@ type command struct {
 	summary  string
 	since    string
 	handler  func(c *Client, args [][]byte)
+	id       int // index in commandIndex and the statistics shards
 	subs     map[string]*command
 	// movableKeys, when set, finds the keys of a command whose key
 	// positions depend on its arguments (a numkeys argument): cluster
@@ -86,6 +87,7 @@ var table map[string]*command
 
 func init() {
 	table = buildTable()
+	indexCommands()
 	aclCatalog = buildCatalog()
 }
 
@@ -115,7 +117,7 @@ func buildTable() map[string]*command {
 		connectionCommands(), serverCommands(), keyCommands(), stringCommands(),
 		hashCommands(), listCommands(), setCommands(), zsetCommands(),
 		transactionCommands(), pubsubCommands(), blockingCommands(), clusterCommands(),
-		aclCommands(), cachedCommands(),
+		aclCommands(), cachedCommands(), slowlogCommands(), latencyCommands(),
 	} {
 		for _, cmd := range group {
 			t[cmd.name] = cmd
@@ -187,12 +189,14 @@ func (c *Client) execute(args [][]byte) {
 		c.refuse(c.unknownCommand(args))
 		return
 	}
+	c.cmd = cmd
 	if !cmd.arityOK(len(args)) {
 		c.refuse(arityMessage(cmd.name))
 		return
 	}
 	if cmd.subs != nil && (len(args) > 1 || cmd.handler == nil) {
 		sc := c.lookup(cmd.subs, args[1])
+		c.cmd = sc // nil for an unknown subcommand: errorstats count it, as in Redis
 		if sc == nil {
 			c.refuse("ERR unknown subcommand '" + truncate(args[1]) + "'. Try " + strings.ToUpper(cmd.name) + " HELP.")
 			return

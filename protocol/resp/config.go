@@ -71,7 +71,7 @@ var staticDefaults = map[string]string{
 	"databases": "1", "dir": "", "dbfilename": "dump.rdb", "tcp-keepalive": "300", "hz": "10",
 	"lfu-log-factor": "10", "lfu-decay-time": "1", "notify-keyspace-events": "",
 	"cluster-enabled": "no", "protected-mode": "no", "io-threads": "1", "daemonize": "no",
-	"loglevel": "notice", "logfile": "", "slowlog-log-slower-than": "10000", "slowlog-max-len": "128",
+	"loglevel": "notice", "logfile": "",
 	"lazyfree-lazy-eviction": "no", "lazyfree-lazy-expire": "no", "lazyfree-lazy-user-del": "no",
 	"maxmemory-clients": "0", "active-expire-effort": "1", "replica-read-only": "yes",
 	"stop-writes-on-bgsave-error": "yes", "tcp-backlog": "511", "unixsocket": "",
@@ -140,6 +140,7 @@ func params() []param {
 			return "normal " + strconv.FormatInt(s.outputLimit, 10) + " 0 0 pubsub " + strconv.FormatInt(s.pubsubLimit, 10) + " 0 0"
 		}},
 	}
+	ps = append(ps, observabilityParams()...)
 	known := make(map[string]bool, len(ps))
 	for _, p := range ps {
 		known[p.name] = true
@@ -233,5 +234,6 @@ func cmdConfigSet(c *Client, args [][]byte) {
 func cmdConfigResetStat(c *Client, _ [][]byte) {
 	c.srv.node.ResetStats()
 	c.srv.resetStats()
+	c.srv.stats.reset()
 	c.ok()
 }

@@ -80,17 +80,22 @@ func humanBytes(n int64) string {
 }
 
 // infoSections lists INFO's sections in order; "default" prints them all.
-var infoSections = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "cluster", "origins", "keyspace"}
+var infoSections = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu",
+	"commandstats", "errorstats", "latencystats", "cluster", "origins", "keyspace"}
+
+// notDefault are the sections only "all", "everything" or their name print.
+var notDefault = map[string]bool{"commandstats": true, "latencystats": true}
 
 func cmdInfo(c *Client, args [][]byte) {
 	want := map[string]bool{}
 	for _, a := range args[1:] {
 		want[strings.ToLower(string(a))] = true
 	}
-	all := len(want) == 0 || want["default"] || want["all"] || want["everything"]
+	everything := want["all"] || want["everything"]
+	def := len(want) == 0 || want["default"]
 	var b strings.Builder
 	for _, sec := range infoSections {
-		if !all && !want[sec] {
+		if !everything && !want[sec] && (!def || notDefault[sec]) {
 			continue
 		}
 		if b.Len() > 0 {
@@ -201,6 +206,7 @@ func (s *Server) writeInfo(b *strings.Builder, section string) {
 		line("rejected_connections", s.connsRejected.Load())
 		line("client_query_buffer_limit_disconnections", s.queryLimitCloses.Load())
 		line("client_output_buffer_limit_disconnections", s.outputLimitCloses.Load())
+		line("total_error_replies", s.stats.errors.total.Load())
 		line("expired_keys", st.ExpiredKeys)
 		line("evicted_keys", st.EvictedKeys)
 		line("keyspace_hits", st.Hits)
@@ -243,6 +249,8 @@ func (s *Server) writeInfo(b *strings.Builder, section string) {
 		line("cluster_replication_lag", cs.ReplicationLag)
 	case "origins":
 		s.originsInfo(line)
+	case "commandstats", "errorstats", "latencystats":
+		s.writeCommandInfo(b, section)
 	case "keyspace":
 		st := s.node.Stats()
 		if st.Keys > 0 {

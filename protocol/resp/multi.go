@@ -70,6 +70,7 @@ func (c *Client) refuse(msg string) {
 	if c.tx.active {
 		c.tx.failed = true
 	}
+	c.refused = true
 	c.errorReply(msg)
 }
 
@@ -132,7 +133,7 @@ func cmdExec(c *Client, _ [][]byte) {
 		c.array(len(tx.queue))
 		c.execing = true
 		for _, args := range tx.queue {
-			c.execute(args)
+			c.call(args)
 		}
 		c.execing = false
 	})

@@ -259,7 +259,7 @@ func (lp *loop) serve(c *Client, ev uint32) {
 		lp.drop(c)
 		return
 	}
-	c.lastSeen.Store(time.Now().UnixMilli())
+	c.noteRead()
 	lp.run1(c)
 }
 

@@ -23,7 +23,10 @@ func (c *Client) ok() { c.out = append(c.out, "+OK\r\n"...) }
 func (c *Client) simple(s string) { c.out = redcon.AppendString(c.out, s) }
 
 // errorReply writes msg, which starts with its error code (ERR, WRONGTYPE, ...).
-func (c *Client) errorReply(msg string) { c.out = redcon.AppendError(c.out, msg) }
+func (c *Client) errorReply(msg string) {
+	c.noteError(msg)
+	c.out = redcon.AppendError(c.out, msg)
+}
 
 func (c *Client) integer(n int64) { c.out = redcon.AppendInt(c.out, n) }
 

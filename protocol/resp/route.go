@@ -170,6 +170,7 @@ func (c *Client) forward(cmd *command, v *node.View, slot int, args [][]byte) bo
 	addr := v.Primary(slot).Peer
 	f := &forwarding{c: c, slot: slot, asking: v.Leaving, proto: int(c.proto.Load()), hint: uint64(c.id)}
 	c.srv.forwarded.Add(1)
+	f.hop = c.startHop(addr)
 	if c.lp == nil {
 		f.args = args
 		c.execLock.RUnlock()
@@ -177,6 +178,9 @@ func (c *Client) forward(cmd *command, v *node.View, slot int, args [][]byte) bo
 		for {
 			reply, err := f.call(addr)
 			next, again := f.next(reply, err)
+			if !again || next == "" {
+				f.hop.end(f.hops, reply, err)
+			}
 			switch {
 			case again && next == "":
 				return false
@@ -281,6 +285,7 @@ type forwarding struct {
 	// place is where the reply goes when the forward overlaps others
 	// (see overlap.go); nil when the client waits for it.
 	place *queued
+	hop   *hopSpan // the trace span of the forward; nil when not traced
 }
 
 // call sends the command and waits for its reply.
@@ -303,6 +308,9 @@ func (f *forwarding) call(addr string) ([]byte, error) {
 func (f *forwarding) send(addr string) {
 	done := func(reply []byte, err error) {
 		next, again := f.next(reply, err)
+		if !again || next == "" && f.place == nil { // (an overlapping forward goes on to this node)
+			f.hop.end(f.hops, reply, err)
+		}
 		switch {
 		case again && next == "" && f.place != nil:
 			// The slot is this node's now. The client's pipeline has gone

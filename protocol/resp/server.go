@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/cached/cached/node"
 	"github.com/cached/cached/node/origin"
 	"github.com/cached/cached/protocol/acl"
@@ -84,6 +86,20 @@ type Config struct {
 	// and to their origins (see origin.go). The server starts and closes
 	// it.
 	Origins *origin.Engine
+	// SlowlogSlowerThan is the duration from which a command goes to the
+	// slow log (slowlog-log-slower-than); negative: never, 0: always.
+	SlowlogSlowerThan time.Duration
+	// SlowlogMaxLen is the number of slow log entries kept (slowlog-max-len).
+	SlowlogMaxLen int
+	// LatencyMonitorThreshold is the latency from which the latency monitor
+	// records a spike (latency-monitor-threshold, in whole milliseconds);
+	// 0: off.
+	LatencyMonitorThreshold time.Duration
+	// Tracer, when set, traces sampled commands and their forwarded hops
+	// (OpenTelemetry); nil: tracing off.
+	Tracer trace.Tracer
+	// TraceSampleRatio is the share of commands traced, in [0, 1].
+	TraceSampleRatio float64
 }
 
 // DefaultConfig returns Redis's defaults on 127.0.0.1:6379.
@@ -97,6 +113,9 @@ func DefaultConfig() Config {
 		PubsubOutputLimit: 32 << 20,
 		ACLLogMaxLen:      128,
 		Logger:            slog.Default(),
+		SlowlogSlowerThan: 10 * time.Millisecond,
+		SlowlogMaxLen:     128,
+		TraceSampleRatio:  0.01,
 	}
 }
 
@@ -124,6 +143,9 @@ func (c Config) Validate() error {
 		return errors.New("logger: must be set")
 	}
 	if err := c.validateTLS(); err != nil {
+		return err
+	}
+	if err := c.validateObservability(); err != nil {
 		return err
 	}
 	return c.Limits.Validate()
@@ -185,6 +207,12 @@ type Server struct {
 	outputLimitCloses atomic.Int64
 	queryLimitCloses  atomic.Int64
 	origins           *origin.Engine // nil without origin rules
+
+	// Observability (cmdstats.go, slowlog.go, latency.go, trace.go).
+	stats   *cmdStats
+	slowlog slowlog
+	latency latencyMonitor
+	tracer  *tracer // nil when tracing is off
 }
 
 // New returns a server for n. It does not listen until Start.
@@ -223,6 +251,7 @@ func New(cfg Config, n *node.Node) (*Server, error) {
 	s.maxClients.Store(int64(cfg.MaxClients))
 	s.idleTimeout.Store(int64(cfg.IdleTimeout))
 	s.hookInvalidations()
+	s.initObservability(cfg)
 	return s, nil
 }
 
@@ -519,7 +548,7 @@ func (s *Server) serve(c *Client) {
 			}
 			return
 		}
-		c.lastSeen.Store(time.Now().UnixMilli())
+		c.noteRead()
 	}
 }
 
@@ -534,6 +563,7 @@ func (c *Client) runBuffered() bool {
 	// commands behind it: look for one first, and after each command that
 	// parked and was woken at once.
 	c.wokenAt = true
+	c.startBatch()
 	for {
 		var args [][]byte
 		var fetched bool
@@ -563,7 +593,7 @@ func (c *Client) runBuffered() bool {
 		}
 		c.fetched = fetched
 		before := len(c.out)
-		c.execute(args)
+		c.call(args)
 		c.fetched = false
 		if c.overlapping {
 			c.holdBehind(before)
@@ -590,6 +620,7 @@ func (c *Client) runBuffered() bool {
 			if !c.flush() {
 				return false
 			}
+			c.startBatch() // the flush's time is no command's
 		}
 		if c.overOutputLimit() {
 			return false

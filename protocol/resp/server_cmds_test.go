@@ -64,7 +64,12 @@ func srvPairs(t testing.TB, v any) map[string]any {
 	return out
 }
 
-var infoTitles = []string{"# Server", "# Clients", "# Memory", "# Persistence", "# Stats", "# Replication", "# CPU", "# Cluster", "# Origins", "# Keyspace"}
+var infoTitles = []string{"# Server", "# Clients", "# Memory", "# Persistence", "# Stats", "# Replication", "# CPU", "# Errorstats", "# Cluster", "# Origins", "# Keyspace"}
+
+// allInfoTitles are the sections of INFO all: the default ones and the
+// per-command statistics.
+var allInfoTitles = []string{"# Server", "# Clients", "# Memory", "# Persistence", "# Stats", "# Replication", "# CPU",
+	"# Commandstats", "# Errorstats", "# Latencystats", "# Cluster", "# Origins", "# Keyspace"}
 
 func TestInfoSections(t *testing.T) {
 	ts := startServer(t, nil)
@@ -75,8 +80,9 @@ func TestInfoSections(t *testing.T) {
 	}{
 		{"no args", []string{"INFO"}, infoTitles},
 		{"default", []string{"INFO", "default"}, infoTitles},
-		{"all", []string{"INFO", "all"}, infoTitles},
-		{"everything", []string{"INFO", "EVERYTHING"}, infoTitles},
+		{"all", []string{"INFO", "all"}, allInfoTitles},
+		{"everything", []string{"INFO", "EVERYTHING"}, allInfoTitles},
+		{"commandstats", []string{"INFO", "commandstats"}, []string{"# Commandstats"}},
 		{"one", []string{"INFO", "stats"}, []string{"# Stats"}},
 		{"upper case", []string{"INFO", "CPU"}, []string{"# CPU"}},
 		{"two", []string{"INFO", "keyspace", "server"}, []string{"# Server", "# Keyspace"}},
