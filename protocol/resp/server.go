@@ -406,8 +406,8 @@ func (s *Server) Close() error {
 	var err error
 	s.stopOnce.Do(func() {
 		s.closed.Store(true)
+		s.stopInvalidations()
 		if s.ln != nil {
-			s.stopInvalidations()
 			err = s.ln.Close()
 		}
 		if s.peerLn != nil {
