@@ -31,6 +31,9 @@ type Config struct {
 	// Service in front of them. In a cluster, the other nodes are found
 	// from them; they are also the fallback for a key whose owner fails.
 	Addrs []string
+	// Username is the ACL user to authenticate as; empty: the default
+	// user.
+	Username string
 	// Password is sent with AUTH, when set.
 	Password string
 	// TLS, when set, connects to every node over TLS with it (a node's
@@ -209,6 +212,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if clustered {
 		c.cluster = redis.NewClusterClient(&redis.ClusterOptions{
 			Addrs:                 cfg.Addrs,
+			Username:              cfg.Username,
 			Password:              cfg.Password,
 			TLSConfig:             cfg.TLS,
 			PoolSize:              cfg.PoolSize,
@@ -239,6 +243,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 func (c *Client) nodeOptions(addr string) *redis.Options {
 	return &redis.Options{
 		Addr:                  addr,
+		Username:              c.cfg.Username,
 		Password:              c.cfg.Password,
 		TLSConfig:             c.cfg.TLS,
 		PoolSize:              c.cfg.PoolSize,

@@ -550,3 +550,34 @@ func TestRefreshOnError(t *testing.T) {
 		return nil
 	})
 }
+
+// TestACLUser: the client authenticates as an ACL user, its near cache's
+// tracking connections too; a wrong password fails at New.
+func TestACLUser(t *testing.T) {
+	tn := grpctest.StartSingle(t, nil)
+	ctx := ctxT(t)
+	admin := redis.NewClient(&redis.Options{Addr: tn.Addr()})
+	defer admin.Close()
+	if err := admin.Do(ctx, "ACL", "SETUSER", "app", "on", ">app-secret", "~app:*", "+@all").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.New(ctx, client.Config{Addrs: []string{tn.Addr()}, Username: "app", Password: "wrong"}); err == nil {
+		t.Fatal("New with a wrong password succeeded")
+	}
+	c := newClient(t, client.Config{Addrs: []string{tn.Addr()}, Username: "app", Password: "app-secret",
+		NearCache: &client.NearCache{MaxEntries: 10}})
+	if err := c.Set(ctx, "app:1", []byte("v"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the first read goes over the user's tracking connection; the second hits
+		if v, err := c.Get(ctx, "app:1"); err != nil || string(v) != "v" {
+			t.Fatalf("Get app:1 = %q, %v", v, err)
+		}
+	}
+	if st := c.NearCacheStats(); st.Hits != 1 {
+		t.Fatalf("near cache: %+v, want one hit", st)
+	}
+	if err := c.Set(ctx, "other:1", []byte("v"), time.Minute); err == nil || !strings.Contains(err.Error(), "NOPERM") {
+		t.Fatalf("Set outside the user's keys: %v", err)
+	}
+}

@@ -22,7 +22,7 @@ func TestServerInvalidatesMovedSlots(t *testing.T) {
 	near := newNearCache(NearCache{MaxEntries: 1000}, nil)
 	conns := map[string]*trackConn{}
 	for _, tn := range tc.Nodes {
-		c, err := dialTracking(ctx, nil, tn.Addr(), "", near)
+		c, err := dialTracking(ctx, nil, tn.Addr(), "", "", near)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -47,7 +47,7 @@ func TestServerInvalidatesMovedSlots(t *testing.T) {
 	tc.WaitMembers(t, 4)
 	tc.WaitSettled(t)
 	after := joined.Node.View()
-	writer, err := dialTracking(ctx, nil, joined.Addr(), "", newNearCache(NearCache{MaxEntries: 1}, nil))
+	writer, err := dialTracking(ctx, nil, joined.Addr(), "", "", newNearCache(NearCache{MaxEntries: 1}, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,7 +47,7 @@ func (c *Client) trackConn(ctx context.Context, addr string) (*trackConn, error)
 	}
 	dctx, cancel := context.WithTimeout(ctx, c.cfg.DialTimeout)
 	defer cancel()
-	tc, err := dialTracking(dctx, c.cfg.Dialer, addr, c.cfg.Password, c.near)
+	tc, err := dialTracking(dctx, c.cfg.Dialer, addr, c.cfg.Username, c.cfg.Password, c.near)
 	if err != nil {
 		return nil, err
 	}

@@ -42,9 +42,10 @@ type trackCall struct {
 }
 
 // dialTracking connects to addr with dial (net.Dialer's when nil),
-// switches to RESP3 (authenticating with password when set), turns
+// switches to RESP3 (authenticating as username, or the default user,
+// with password when set), turns
 // tracking on and starts the reader. The handshake is bounded by ctx.
-func dialTracking(ctx context.Context, dial func(context.Context, string, string) (net.Conn, error), addr, password string, near *nearCache) (*trackConn, error) {
+func dialTracking(ctx context.Context, dial func(context.Context, string, string) (net.Conn, error), addr, username, password string, near *nearCache) (*trackConn, error) {
 	if dial == nil {
 		var d net.Dialer
 		dial = d.DialContext
@@ -58,7 +59,10 @@ func dialTracking(ctx context.Context, dial func(context.Context, string, string
 	}
 	hello := []string{"HELLO", "3"}
 	if password != "" {
-		hello = append(hello, "AUTH", "default", password)
+		if username == "" {
+			username = "default"
+		}
+		hello = append(hello, "AUTH", username, password)
 	}
 	var req []byte
 	req = appendCommand(req, hello...)
