@@ -364,18 +364,24 @@ func BenchmarkSetTracked(b *testing.B) {
 	reportOps(b)
 }
 
-// BenchmarkZSetAddRandom is redis-benchmark's ZADD on the set itself: random
-// scores for members drawn from 100,000, most of them already there.
-func BenchmarkZSetAddRandom(b *testing.B) {
+// randomZSet returns a set of 100,000 members, element:0 and on, with
+// random scores, and the members.
+func randomZSet() (*ZSet, [][]byte) {
 	z := NewZSet().(*ZSet)
 	members := make([][]byte, 100000)
 	for i := range members {
 		members[i] = []byte("element:" + strconv.Itoa(i))
 		z.Add(members[i], float64(rand.IntN(100000)), AddFlags{})
 	}
+	return z, members
+}
+
+// BenchmarkZSetAddRandom is redis-benchmark's ZADD on the set itself: random
+// scores for members drawn from 100,000, most of them already there.
+func BenchmarkZSetAddRandom(b *testing.B) {
+	z, members := randomZSet()
 	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
+	for b.Loop() {
 		z.Add(members[rand.IntN(len(members))], float64(rand.IntN(100000)), AddFlags{})
 	}
 }
@@ -383,14 +389,8 @@ func BenchmarkZSetAddRandom(b *testing.B) {
 // BenchmarkZSetRankRandom looks up the ranks of random members of a 100,000
 // member set.
 func BenchmarkZSetRankRandom(b *testing.B) {
-	z := NewZSet().(*ZSet)
-	members := make([][]byte, 100000)
-	for i := range members {
-		members[i] = []byte("element:" + strconv.Itoa(i))
-		z.Add(members[i], float64(rand.IntN(100000)), AddFlags{})
-	}
+	z, members := randomZSet()
 	b.ReportAllocs()
-	b.ResetTimer()
 	for b.Loop() {
 		z.Rank(members[rand.IntN(len(members))], false)
 	}
