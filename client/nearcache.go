@@ -80,6 +80,7 @@ const (
 	NearFlush
 )
 
+// String names the event.
 func (e NearCacheEvent) String() string {
 	switch e {
 	case NearHit:

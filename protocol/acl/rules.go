@@ -23,10 +23,12 @@ type RuleError struct {
 	Err  error
 }
 
+// Error implements error.
 func (e *RuleError) Error() string {
 	return "Error in ACL SETUSER modifier '" + e.Rule + "': " + e.Err.Error()
 }
 
+// Unwrap returns the rule's own error.
 func (e *RuleError) Unwrap() error { return e.Err }
 
 // apply applies one rule to p (a clone being built).
