@@ -34,11 +34,8 @@ RUN_TIMEOUT=${RUN_TIMEOUT:-300}
 FORM_TIMEOUT=${FORM_TIMEOUT:-60}
 REBALANCE_TIMEOUT=${REBALANCE_TIMEOUT:-300}
 
-log() { printf '%s\n' "$*" >&2; }
-die() {
-	log "cluster.sh: $*"
-	exit 1
-}
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 for knob in ROUNDS REQUESTS RUN_SECONDS KEYSPACE HOP_REQUESTS REBALANCE_KEYS REBALANCE_REPLICAS VERIFY_KEYS \
 	BASE_PORT RUN_TIMEOUT FORM_TIMEOUT REBALANCE_TIMEOUT; do
@@ -212,25 +209,6 @@ start_cluster() {
 	done
 	wait_formed "$FORM_TIMEOUT" "$prefix-n1" "$prefix-n2" "$prefix-n3"
 	log "cluster $prefix formed (replicas $replicas, ports $((base + 1))-$((base + 3)))"
-}
-
-# calc EXPR FORMAT: evaluate an awk expression, "n/a" if it mentions n/a.
-calc() {
-	if [[ $1 == *n/a* ]]; then
-		echo n/a
-	else
-		awk "BEGIN { printf \"$2\", $1 }"
-	fi
-}
-
-# median [FORMAT]: median of the numbers on stdin, "n/a" if there are none.
-median() {
-	sort -g | awk -v f="${1:-%.0f}" '{ v[NR] = $1 }
-		END {
-			if (NR == 0) print "n/a"
-			else if (NR % 2) printf f "\n", v[(NR + 1) / 2]
-			else printf f "\n", (v[NR / 2] + v[NR / 2 + 1]) / 2
-		}'
 }
 
 # now: seconds since the epoch with milliseconds.

@@ -20,11 +20,8 @@ REDIS_PORT=${REDIS_PORT:-16379}
 CACHED_PORT=${CACHED_PORT:-16380}
 RUN_TIMEOUT=${RUN_TIMEOUT:-900}
 
-log() { printf '%s\n' "$*" >&2; }
-die() {
-	log "compare.sh: $*"
-	exit 1
-}
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 for knob in ROUNDS REQUESTS KEYS ZIPF_REQUESTS REDIS_PORT CACHED_PORT RUN_TIMEOUT; do
 	[[ ${!knob} =~ ^[1-9][0-9]*$ ]] || die "$knob must be a positive integer, got '${!knob}'"
@@ -123,25 +120,6 @@ info_field() {
 	v=$(redis-cli -h 127.0.0.1 -p "$(port_of "$1")" info 2>/dev/null |
 		tr -d '\r' | awk -F: -v f="$2" '$1 == f { print $2; exit }') || true
 	echo "${v:-n/a}"
-}
-
-# calc EXPR FORMAT: evaluate an awk expression, "n/a" if it mentions n/a.
-calc() {
-	if [[ $1 == *n/a* ]]; then
-		echo n/a
-	else
-		awk "BEGIN { printf \"$2\", $1 }"
-	fi
-}
-
-# median: median of the numbers on stdin, "n/a" if there are none.
-median() {
-	sort -g | awk '{ v[NR] = $1 }
-		END {
-			if (NR == 0) print "n/a"
-			else if (NR % 2) printf "%.0f\n", v[(NR + 1) / 2]
-			else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2
-		}'
 }
 
 cd "$ROOT"

@@ -24,11 +24,8 @@ RUN_TIMEOUT=${RUN_TIMEOUT:-600}
 RESTART_TIMEOUT=${RESTART_TIMEOUT:-300}
 STOP_TIMEOUT=${STOP_TIMEOUT:-60}
 
-log() { printf '%s\n' "$*" >&2; }
-die() {
-	log "persist.sh: $*"
-	exit 1
-}
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 for knob in ROUNDS REQUESTS ALWAYS_REQUESTS RESTART_KEYS REDIS_PORT CACHED_PORT RUN_TIMEOUT RESTART_TIMEOUT STOP_TIMEOUT; do
 	[[ ${!knob} =~ ^[1-9][0-9]*$ ]] || die "$knob must be a positive integer, got '${!knob}'"
@@ -163,25 +160,6 @@ info_field() {
 	local v
 	v=$(cli "$1" info 2>/dev/null | tr -d '\r' | awk -F: -v f="$2" '$1 == f { print $2; exit }') || true
 	echo "${v:-n/a}"
-}
-
-# calc EXPR FORMAT: evaluate an awk expression, "n/a" if it mentions n/a.
-calc() {
-	if [[ $1 == *n/a* ]]; then
-		echo n/a
-	else
-		awk "BEGIN { printf \"$2\", $1 }"
-	fi
-}
-
-# median [FORMAT]: median of the numbers on stdin, "n/a" if there are none.
-median() {
-	sort -g | awk -v f="${1:-%.0f}" '{ v[NR] = $1 }
-		END {
-			if (NR == 0) print "n/a"
-			else if (NR % 2) printf f "\n", v[(NR + 1) / 2]
-			else printf f "\n", (v[NR / 2] + v[NR / 2 + 1]) / 2
-		}'
 }
 
 # mib BYTES: bytes as MiB with one decimal.
