@@ -26,6 +26,7 @@ type Client struct {
 	fd           int
 	deadlineSet  bool       // conn has a read deadline for the idle timeout
 	waitingWrite bool       // the loop waits for fd to become writable
+	writePending bool       // in its loop's pending: written at the turn's end
 	fdMu         sync.Mutex // guards fdClosed against CLIENT KILL
 	fdClosed     bool
 

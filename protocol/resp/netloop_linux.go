@@ -17,6 +17,11 @@ import (
 // That saves the scheduler wake-ups and the extra read a goroutine per
 // connection pays for each round trip, which dominate at pipeline depth 1.
 // Sockets on a loop are not known to the Go runtime's poller.
+//
+// As in Redis, replies are written at the end of a turn, after every ready
+// client's commands ran, not after each client's: writing to a peer that
+// sleeps wakes it (a cross-CPU interrupt on loopback), and writes in quick
+// succession find it awake, one wake-up serving many replies.
 
 // loop is one epoll event loop and the clients it owns.
 type loop struct {
@@ -30,6 +35,8 @@ type loop struct {
 	stopped  bool
 	stopping atomic.Bool // Close asked the loop to stop
 	ready    []*Client   // clients with pushed messages to flush
+
+	pending []*Client // replies to write at the end of this turn; loop-owned
 }
 
 // fdReader reads a non-blocking socket for a Reader; syscall.EAGAIN means
@@ -221,6 +228,7 @@ func (lp *loop) run() {
 				lp.serve(c, events[i].Events)
 			}
 		}
+		lp.writePending()
 		if timeout > 0 && time.Since(lastIdleCheck) >= time.Second {
 			lastIdleCheck = time.Now()
 			lp.closeIdle()
@@ -263,7 +271,8 @@ func (lp *loop) serve(c *Client, ev uint32) {
 	lp.run1(c)
 }
 
-// run1 executes c's buffered commands unless c is parked, and flushes.
+// run1 executes c's buffered commands unless c is parked, and queues its
+// replies to be written at the end of the turn.
 // Messages pushed to c (a woken command's reply, pub/sub messages) go out
 // before the replies of the commands that follow them. blocked is read
 // before the pushed messages are taken: a parked command answered between
@@ -280,9 +289,25 @@ func (lp *loop) run1(c *Client) {
 		lp.drop(c)
 		return
 	}
-	if !lp.flush(c) {
-		lp.drop(c)
+	switch {
+	case c.waitingWrite:
+		c.pendingOut.Store(int64(len(c.out))) // written once the socket drains
+	case len(c.out) > 0 && !c.writePending:
+		c.writePending = true
+		lp.pending = append(lp.pending, c)
 	}
+}
+
+// writePending writes the replies of the turn's clients (see run1).
+func (lp *loop) writePending() {
+	for i, c := range lp.pending {
+		lp.pending[i] = nil
+		c.writePending = false
+		if !c.fdClosed && !lp.flush(c) {
+			lp.drop(c)
+		}
+	}
+	lp.pending = lp.pending[:0]
 }
 
 // flush writes c's buffered replies without blocking. What the socket does
