@@ -18,6 +18,9 @@ func (s *Store) expireLoop() {
 		case <-s.quit:
 			return
 		case <-t.C:
+			if s.sys != nil {
+				s.sys.resync()
+			}
 			cursor = s.ExpireCycle(cursor, s.interval/expiryBudget)
 			// Keep evicting down to maxmemory when no write comes along
 			// (after CONFIG SET maxmemory lowered it); ErrOOM just means

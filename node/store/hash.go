@@ -86,8 +86,10 @@ func (h *Hash) Clone() Collection {
 	return c
 }
 
+// fieldBytes estimates what field f with value v holds: v by its capacity,
+// which an overwrite in place (see Set) keeps.
 func fieldBytes(f string, v []byte) int64 {
-	return int64(hashFieldOverhead + allocSize(len(f)) + allocSize(len(v)))
+	return int64(hashFieldOverhead + allocSize(len(f)) + allocSize(cap(v)))
 }
 
 // Get returns the value of field.
@@ -100,7 +102,16 @@ func (h *Hash) Get(field []byte) ([]byte, bool) {
 }
 
 // Set sets field to a copy of val and reports whether the field is new.
+// An existing field's value is overwritten in place when a copy of val
+// would take an allocation of the same size.
 func (h *Hash) Set(field, val []byte) bool {
+	if i, ok := h.index[string(field)]; ok {
+		if e := &h.entries[i]; len(val) <= cap(e.val) && allocSize(len(val)) == cap(e.val) {
+			e.val = append(e.val[:0], val...)
+			h.noteSize(len(field), len(val))
+			return false
+		}
+	}
 	return h.setOwned(field, append([]byte(nil), val...))
 }
 

@@ -1,11 +1,13 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"maps"
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -534,4 +536,26 @@ func TestSelectSmallest(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestHashSetInPlace: overwriting a field with a value of the same size
+// class reuses its memory; a much smaller one gets a fitting allocation.
+// The byte count follows both.
+func TestHashSetInPlace(t *testing.T) {
+	h := NewHash().(*Hash)
+	h.Set([]byte("f"), bytes.Repeat([]byte("a"), 60))
+	before := &h.entries[0].val[0]
+	if h.Set([]byte("f"), bytes.Repeat([]byte("b"), 64)) {
+		t.Fatal("Set of an existing field reported it new")
+	}
+	if v, _ := h.Get([]byte("f")); string(v) != strings.Repeat("b", 64) || &v[0] != before {
+		t.Fatalf("value %q, reused %v", v, &v[0] == before)
+	}
+	checkHash(t, h)
+	big := h.Bytes()
+	h.Set([]byte("f"), []byte("c"))
+	if v, _ := h.Get([]byte("f")); string(v) != "c" || &v[0] == before || h.Bytes() >= big {
+		t.Fatalf("value %q, reused %v, bytes %d then %d", v, &v[0] == before, big, h.Bytes())
+	}
+	checkHash(t, h)
 }

@@ -48,7 +48,8 @@ type Config struct {
 	Samples int
 	// ExpiryInterval is the period of the active expiry sweep.
 	ExpiryInterval time.Duration
-	// Now returns the current time; tests inject a fake clock.
+	// Now returns the current time; tests inject a fake clock. Nil is the
+	// system clock, read at one monotonic clock read per call (see sysClock).
 	Now func() time.Time
 	// Clock stamps every write with its version (see Clock). Nil gives
 	// the store a clock of its own, on Now.
@@ -63,7 +64,6 @@ func DefaultConfig() Config {
 		Policy:         AllKeysLFU,
 		Samples:        5,
 		ExpiryInterval: 100 * time.Millisecond,
-		Now:            time.Now,
 		Logger:         slog.Default(),
 	}
 }
@@ -79,16 +79,15 @@ func (c Config) Validate() error {
 		return fmt.Errorf("maxmemory-samples: must be 1..64, got %d", c.Samples)
 	case c.ExpiryInterval <= 0:
 		return errors.New("expiry interval: must be positive")
-	case c.Now == nil:
-		return errors.New("clock: Now must be set")
 	}
 	return nil
 }
 
 // Store is a sharded in-memory key space. Create it with New.
 type Store struct {
-	now    func() time.Time
-	epoch  int64 // Unix ms that access times count from
+	nowMs  func() int64 // the current Unix time in milliseconds
+	sys    *sysClock    // the system clock behind nowMs, nil for Config.Now
+	epoch  int64        // Unix ms that access times count from
 	seed   maphash.Seed
 	logger *slog.Logger
 
@@ -146,9 +145,7 @@ func New(cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{
-		now:      cfg.Now,
 		seed:     maphash.MakeSeed(),
-		epoch:    cfg.Now().UnixMilli(),
 		logger:   cfg.Logger,
 		hlc:      cfg.Clock,
 		interval: cfg.ExpiryInterval,
@@ -158,6 +155,13 @@ func New(cfg Config) (*Store, error) {
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
+	if now := cfg.Now; now != nil {
+		s.nowMs = func() int64 { return now().UnixMilli() }
+	} else {
+		s.sys = newSysClock()
+		s.nowMs = s.sys.nowMs
+	}
+	s.epoch = s.nowMs()
 	if s.hlc == nil {
 		s.hlc = NewClock(s.nowMs)
 		s.ownClock = true
@@ -188,8 +192,32 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// sysClock reads the Unix time in milliseconds with one monotonic clock
+// read, where time.Now makes two (wall and monotonic): the wall time of a
+// reference point plus the monotonic time since. A step of the wall clock
+// (settimeofday, not NTP's slewing, which the monotonic clock follows too)
+// shows once resync runs: the expiry sweep calls it on every tick.
+type sysClock struct {
+	ref  time.Time    // a reading with its monotonic part
+	wall atomic.Int64 // Unix ns at ref, as of the last resync
+}
+
+func newSysClock() *sysClock {
+	c := &sysClock{ref: time.Now()}
+	c.wall.Store(c.ref.UnixNano())
+	return c
+}
+
 // nowMs returns the current Unix time in milliseconds.
-func (s *Store) nowMs() int64 { return s.now().UnixMilli() }
+func (c *sysClock) nowMs() int64 {
+	return (c.wall.Load() + int64(time.Since(c.ref))) / int64(time.Millisecond)
+}
+
+// resync realigns the clock with the wall clock.
+func (c *sysClock) resync() {
+	now := time.Now()
+	c.wall.Store(now.UnixNano() - int64(now.Sub(c.ref)))
+}
 
 // clock returns the access clock for t: ms since the store's epoch, wrapping.
 func (s *Store) clock(ms int64) uint32 { return uint32(ms - s.epoch) }

@@ -168,7 +168,7 @@ func TestConfigValidate(t *testing.T) {
 		{"samples 65", func(c *Config) { c.Samples = 65 }, "maxmemory-samples"},
 		{"zero interval", func(c *Config) { c.ExpiryInterval = 0 }, "expiry interval"},
 		{"negative interval", func(c *Config) { c.ExpiryInterval = -time.Second }, "expiry interval"},
-		{"nil clock", func(c *Config) { c.Now = nil }, "Now"},
+		{"system clock", func(c *Config) { c.Now = nil }, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -484,5 +484,21 @@ func TestEntryBytes(t *testing.T) {
 			t.Fatalf("allocSize(%d) = %d (previous %d)", n, got, prev)
 		}
 		prev = got
+	}
+}
+
+// TestSysClock: the one-read clock agrees with time.Now to the millisecond
+// (the two reads are not simultaneous), before and after a resync.
+func TestSysClock(t *testing.T) {
+	c := newSysClock()
+	for range 2 {
+		before := time.Now().UnixMilli()
+		got := c.nowMs()
+		after := time.Now().UnixMilli()
+		if got < before-1 || got > after+1 {
+			t.Fatalf("nowMs = %d, time.Now gave %d..%d", got, before, after)
+		}
+		c.wall.Add(int64(time.Hour)) // a clock off by an hour is realigned
+		c.resync()
 	}
 }

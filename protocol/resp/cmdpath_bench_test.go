@@ -35,17 +35,37 @@ func runOnce(tb testing.TB, c *Client) {
 	c.out = c.out[:0]
 }
 
-// TestGetAllocs checks that a GET hit on a single node allocates nothing
-// on the command path (reading, dispatch, statistics, reply).
-func TestGetAllocs(t *testing.T) {
+// TestCommandPathAllocs checks what the command path allocates on a
+// single node (reading, dispatch, statistics, reply): nothing for a GET
+// hit, an INCR, a SADD that finds its member, or an HSET that overwrites
+// a field's value in place.
+func TestCommandPathAllocs(t *testing.T) {
 	ts := startServer(t, nil)
-	if err := ts.client(t, 2).Set(context.Background(), "k", "v", 0).Err(); err != nil {
-		t.Fatal(err)
+	ctx := context.Background()
+	rc := ts.client(t, 2)
+	for _, err := range []error{
+		rc.Set(ctx, "k", "v", 0).Err(),
+		rc.SAdd(ctx, "s", "m").Err(),
+		rc.HSet(ctx, "h", "f", "v").Err(),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
-	c := benchClient(t, ts, []byte("*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"))
-	runOnce(t, c) // warm the buffers
-	if n := testing.AllocsPerRun(1000, func() { runOnce(t, c) }); n > 0 {
-		t.Errorf("GET allocates %.1f times per command, want 0", n)
+	for _, tc := range []struct {
+		name, cmd string
+		want      float64
+	}{
+		{"GET", "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", 0},
+		{"INCR", "*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n", 0},
+		{"SADD", "*3\r\n$4\r\nSADD\r\n$1\r\ns\r\n$1\r\nm\r\n", 0},
+		{"HSET", "*4\r\n$4\r\nHSET\r\n$1\r\nh\r\n$1\r\nf\r\n$1\r\nv\r\n", 0},
+	} {
+		c := benchClient(t, ts, []byte(tc.cmd))
+		runOnce(t, c) // warm the buffers
+		if n := testing.AllocsPerRun(1000, func() { runOnce(t, c) }); n > tc.want {
+			t.Errorf("%s allocates %.1f times per command, want %v", tc.name, n, tc.want)
+		}
 	}
 }
 
@@ -55,6 +75,9 @@ func BenchmarkCommandPath(b *testing.B) {
 	for _, bc := range []struct{ name, cmd string }{
 		{"get", "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"},
 		{"set", "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"},
+		{"incr", "*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n"},
+		{"sadd", "*3\r\n$4\r\nSADD\r\n$1\r\ns\r\n$1\r\nm\r\n"},
+		{"hset", "*4\r\n$4\r\nHSET\r\n$1\r\nh\r\n$1\r\nf\r\n$1\r\nv\r\n"},
 	} {
 		for _, pipeline := range []int{1, 16} {
 			b.Run(bc.name+"/pipeline="+strconv.Itoa(pipeline), func(b *testing.B) {

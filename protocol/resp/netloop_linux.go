@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // On Linux, plain TCP clients are served by epoll event loops, one per
@@ -44,7 +45,7 @@ type loop struct {
 type fdReader struct{ fd int }
 
 func (r fdReader) Read(p []byte) (int, error) {
-	n, err := syscall.Read(r.fd, p)
+	n, err := rawIO(syscall.SYS_READ, r.fd, p)
 	if err != nil {
 		return 0, err
 	}
@@ -55,6 +56,20 @@ func (r fdReader) Read(p []byte) (int, error) {
 }
 
 var errEOF = errors.New("connection closed by client")
+
+// rawIO calls read(2) or write(2) (trap) on fd without the Go scheduler's
+// system call bookkeeping (entersyscall/exitsyscall), which only matters
+// for calls that may block: the loop's sockets are non-blocking.
+func rawIO(trap uintptr, fd int, p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	n, _, errno := syscall.RawSyscall(trap, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
+}
 
 // startLoops starts the event loops and an accept goroutine that hands each
 // connection to a loop. It returns false when the listener is not TCP, so
@@ -318,7 +333,7 @@ func (lp *loop) flush(c *Client) bool {
 		return true // a parked command's pipeline holds writes: see holdOutput
 	}
 	for len(c.out) > 0 {
-		n, err := syscall.Write(c.fd, c.out)
+		n, err := rawIO(syscall.SYS_WRITE, c.fd, c.out)
 		if n > 0 {
 			lp.srv.netOut.Add(int64(n))
 			c.out = c.out[:copy(c.out, c.out[n:])]

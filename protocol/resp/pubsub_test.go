@@ -93,8 +93,7 @@ func TestPubSubGoRedis(t *testing.T) {
 // off at the output buffer limit, while a pattern subscriber and a channel
 // subscriber that read keep receiving every message.
 func TestSlowSubscriberIsDisconnected(t *testing.T) {
-	transports(t, func(t *testing.T, ts *testServer) {
-		ts.srv.pubsubLimit = 1 << 20
+	transportsWith(t, func(c *Config) { c.PubsubOutputLimit = 1 << 20 }, func(t *testing.T, ts *testServer) {
 		ctx := context.Background()
 		slow := ts.raw(t)
 		slow.expect("*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n", "SUBSCRIBE", "c")

@@ -16,12 +16,23 @@ import (
 // transports runs fn against a server on each transport: epoll event loops
 // (on Linux) and a goroutine per connection.
 func transports(t *testing.T, fn func(t *testing.T, ts *testServer)) {
+	transportsWith(t, nil, fn)
+}
+
+// transportsWith is transports with the server's configuration edited
+// (edit may be nil).
+func transportsWith(t *testing.T, edit func(*Config), fn func(t *testing.T, ts *testServer)) {
 	for _, tr := range []struct {
 		name  string
 		loops bool
 	}{{"event-loops", true}, {"goroutines", false}} {
 		t.Run(tr.name, func(t *testing.T) {
-			ts := startServer(t, func(_ *node.Config, c *Config) { c.EventLoops = tr.loops })
+			ts := startServer(t, func(_ *node.Config, c *Config) {
+				c.EventLoops = tr.loops
+				if edit != nil {
+					edit(c)
+				}
+			})
 			fn(t, ts)
 		})
 	}
