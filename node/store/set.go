@@ -121,14 +121,22 @@ func (s *Set) Add(m []byte) bool {
 	if _, ok := s.index[string(m)]; ok {
 		return false
 	}
-	return s.addString(string(m))
+	s.insert(string(m))
+	return true
 }
 
-// addString adds m, which the caller no longer changes.
+// addString adds m, which the caller no longer changes, and reports
+// whether it is new.
 func (s *Set) addString(m string) bool {
 	if _, ok := s.index[m]; ok {
 		return false
 	}
+	s.insert(m)
+	return true
+}
+
+// insert adds m, which is not a member.
+func (s *Set) insert(m string) {
 	n := len(s.members) // before the add
 	switch s.enc {
 	case setIntset:
@@ -150,7 +158,6 @@ func (s *Set) addString(m string) bool {
 	s.index[m] = n
 	s.members = append(s.members, m)
 	s.bytes += memberBytes(m)
-	return true
 }
 
 // Remove removes m and reports whether it was a member.
