@@ -3,10 +3,11 @@
 # the results as markdown on stdout (progress goes to stderr).
 #
 #   1. throughput: redis-benchmark, servers alternated for ROUNDS rounds
-#   2. bytes per key: RSS and INFO used_memory before/after loading KEYS keys
+#   2. bytes per key: RSS and INFO used_memory before/after loading KEYS keys,
+#      and per element for KEYS elements in lists, hashes, sets, sorted sets
 #   3. cache effectiveness: Zipf cache-aside hit ratio under MAXMEMORY
 #
-# Knobs (environment): ROUNDS, REQUESTS, KEYS, MAXMEMORY, ZIPF_REQUESTS,
+# Knobs (environment): ROUNDS, REQUESTS, KEYS, PER_KEY, MAXMEMORY, ZIPF_REQUESTS,
 # CACHED_BIN, REDIS_PORT, CACHED_PORT, RUN_TIMEOUT. See bench/README.md.
 set -euo pipefail
 
@@ -14,6 +15,7 @@ ROUNDS=${ROUNDS:-5}
 REQUESTS=${REQUESTS:-200000}
 TESTS=${TESTS:-set,get,incr,mset,lpush,lpop,sadd,hset,zadd,spop,lrange_100}
 KEYS=${KEYS:-1000000}
+PER_KEY=${PER_KEY:-100}
 MAXMEMORY=${MAXMEMORY:-64mb}
 ZIPF_REQUESTS=${ZIPF_REQUESTS:-$((REQUESTS * 10))}
 REDIS_PORT=${REDIS_PORT:-16379}
@@ -23,7 +25,7 @@ RUN_TIMEOUT=${RUN_TIMEOUT:-900}
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-for knob in ROUNDS REQUESTS KEYS ZIPF_REQUESTS REDIS_PORT CACHED_PORT RUN_TIMEOUT; do
+for knob in ROUNDS REQUESTS KEYS PER_KEY ZIPF_REQUESTS REDIS_PORT CACHED_PORT RUN_TIMEOUT; do
 	[[ ${!knob} =~ ^[1-9][0-9]*$ ]] || die "$knob must be a positive integer, got '${!knob}'"
 done
 [[ $MAXMEMORY =~ ^[1-9][0-9]*(b|kb|mb|gb)?$ ]] || die "MAXMEMORY must look like 64mb, got '$MAXMEMORY'"
@@ -188,6 +190,27 @@ echo
 
 # 2. Bytes per key ------------------------------------------------------------
 
+# memory_row NAME TYPE: load KEYS elements of TYPE into a fresh server NAME
+# and print its table row: RSS and used_memory before, after and per element.
+memory_row() {
+	local name=$1 type=$2 rss0 rss1 used0 used1
+	log "memory: loading $KEYS $type elements into $name"
+	start_server "$name"
+	rss0=$(rss_kib "$name")
+	used0=$(info_field "$name" used_memory)
+	"$TMP/loadkeys" -addr "127.0.0.1:$(port_of "$name")" -keys "$KEYS" -type "$type" -per-key "$PER_KEY" >&2 || {
+		check_alive "$name"
+		die "loadkeys -type $type failed against $name"
+	}
+	check_alive "$name"
+	rss1=$(rss_kib "$name")
+	used1=$(info_field "$name" used_memory)
+	stop_server "$name"
+	echo "| $name | $(calc "$rss0 / 1024" %.1f) | $(calc "$rss1 / 1024" %.1f) |" \
+		"$(calc "($rss1 - $rss0) * 1024 / $KEYS" %.1f) | $(calc "$used1 / 1048576" %.1f) |" \
+		"$(calc "($used1 - $used0) / $KEYS" %.1f) |"
+}
+
 cat <<EOF
 ## Memory per key
 
@@ -197,21 +220,22 @@ $KEYS keys \`key:%010d\` with 64-byte values, loaded with pipelined SETs into a 
 |---|---:|---:|---:|---:|---:|
 EOF
 for name in redis cached; do
-	log "memory: loading $KEYS keys into $name"
-	start_server "$name"
-	rss0=$(rss_kib "$name")
-	used0=$(info_field "$name" used_memory)
-	"$TMP/loadkeys" -addr "127.0.0.1:$(port_of "$name")" -keys "$KEYS" >&2 || {
-		check_alive "$name"
-		die "loadkeys failed against $name"
-	}
-	check_alive "$name"
-	rss1=$(rss_kib "$name")
-	used1=$(info_field "$name" used_memory)
-	stop_server "$name"
-	echo "| $name | $(calc "$rss0 / 1024" %.1f) | $(calc "$rss1 / 1024" %.1f) |" \
-		"$(calc "($rss1 - $rss0) * 1024 / $KEYS" %.1f) | $(calc "$used1 / 1048576" %.1f) |" \
-		"$(calc "($used1 - $used0) / $KEYS" %.1f) |"
+	memory_row "$name" string
+done
+echo
+
+cat <<EOF
+## Memory per collection element
+
+$KEYS distinct 64-byte elements in collections of $PER_KEY (RPUSH; HSET of fields \`f:N\`; SADD; ZADD), loaded with pipelined commands into a fresh server.
+
+| type | server | RSS before (MiB) | RSS after (MiB) | RSS delta bytes/element | used_memory after (MiB) | used_memory delta bytes/element |
+|---|---|---:|---:|---:|---:|---:|
+EOF
+for type in list hash set zset; do
+	for name in redis cached; do
+		echo "| $type $(memory_row "$name" "$type")"
+	done
 done
 echo
 
