@@ -54,3 +54,38 @@ func BenchmarkNearCache(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkClientOverhead compares a parallel Get through the client (no
+// near cache: routing, breaker, retries, hooks) with the same Get through
+// a bare go-redis client, on one in-process node: the difference is what
+// the client's bookkeeping costs under concurrency.
+func BenchmarkClientOverhead(b *testing.B) {
+	tn := grpctest.StartSingle(b, nil)
+	ctx := context.Background()
+	c, err := client.New(ctx, client.Config{Addrs: []string{tn.Addr()}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Set(ctx, "k", make([]byte, 64), 0); err != nil {
+		b.Fatal(err)
+	}
+	gets := map[string]func() ([]byte, error){
+		"client":   func() ([]byte, error) { return c.Get(ctx, "k") },
+		"go-redis": func() ([]byte, error) { return c.Redis().Get(ctx, "k").Bytes() },
+	}
+	for _, name := range []string{"go-redis", "client"} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetParallelism(8)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if v, err := gets[name](); err != nil || len(v) != 64 {
+						b.Errorf("Get = %d bytes, %v", len(v), err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
