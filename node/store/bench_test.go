@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -394,4 +395,72 @@ func BenchmarkZSetRankRandom(b *testing.B) {
 	for b.Loop() {
 		z.Rank(members[rand.IntN(len(members))], false)
 	}
+}
+
+// benchListValue is the element the list benchmarks push: 64 bytes, as
+// redis-benchmark's default payload after its key prefix.
+var benchListValue = []byte(strings.Repeat("v", 64))
+
+// BenchmarkListPushLeft measures LPUSH of 64-byte values onto one list of
+// 1 to 3 million elements (refilled, untimed, when it passes 3 million).
+func BenchmarkListPushLeft(b *testing.B) {
+	const base, top = 1_000_000, 3_000_000
+	newBase := func() *List {
+		l := NewList().(*List)
+		for range base {
+			l.Push(ListLeft, benchListValue)
+		}
+		return l
+	}
+	l := newBase()
+	b.ReportAllocs()
+	for b.Loop() {
+		if l.Len() >= top {
+			b.StopTimer()
+			l = newBase()
+			b.StartTimer()
+		}
+		l.Push(ListLeft, benchListValue)
+	}
+	reportOps(b)
+}
+
+// BenchmarkListPopLeft measures LPOP from one list of up to 3 million
+// 64-byte elements (refilled, untimed, when empty).
+func BenchmarkListPopLeft(b *testing.B) {
+	const top = 3_000_000
+	l := NewList().(*List)
+	b.ReportAllocs()
+	for b.Loop() {
+		if l.Len() == 0 {
+			b.StopTimer()
+			for range top {
+				l.Push(ListLeft, benchListValue)
+			}
+			b.StartTimer()
+		}
+		l.Pop(ListLeft)
+	}
+	reportOps(b)
+}
+
+// BenchmarkListMemory reports the heap a list holds per 64-byte element,
+// pushed one at a time at the head to a million elements.
+func BenchmarkListMemory(b *testing.B) {
+	const n = 1_000_000
+	var perElem float64
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		l := NewList().(*List)
+		for range n {
+			l.Push(ListLeft, benchListValue)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		perElem = float64(after.HeapAlloc-before.HeapAlloc) / n
+		runtime.KeepAlive(l)
+	}
+	b.ReportMetric(perElem, "B/elem")
 }
