@@ -426,22 +426,47 @@ func BenchmarkListPushLeft(b *testing.B) {
 }
 
 // BenchmarkListPopLeft measures LPOP from one list of up to 3 million
-// 64-byte elements (refilled, untimed, when empty).
+// 64-byte elements (refilled, untimed, when empty): Pop, which copies, and
+// PopView, which LPOP's reply uses.
 func BenchmarkListPopLeft(b *testing.B) {
 	const top = 3_000_000
-	l := NewList().(*List)
-	b.ReportAllocs()
-	for b.Loop() {
-		if l.Len() == 0 {
-			b.StopTimer()
-			for range top {
-				l.Push(ListLeft, benchListValue)
+	for _, tc := range []struct {
+		name string
+		pop  func(*List, ListEnd) ([]byte, bool)
+	}{{"Pop", (*List).Pop}, {"PopView", (*List).PopView}} {
+		b.Run(tc.name, func(b *testing.B) {
+			l := NewList().(*List)
+			b.ReportAllocs()
+			for b.Loop() {
+				if l.Len() == 0 {
+					b.StopTimer()
+					for range top {
+						l.Push(ListLeft, benchListValue)
+					}
+					b.StartTimer()
+				}
+				tc.pop(l, ListLeft)
 			}
-			b.StartTimer()
-		}
-		l.Pop(ListLeft)
+			reportOps(b)
+		})
 	}
-	reportOps(b)
+}
+
+// BenchmarkListIndex measures LINDEX of the middle of lists of 64-byte
+// elements, which walks the nodes from the nearer end.
+func BenchmarkListIndex(b *testing.B) {
+	for _, size := range []int{1000, 100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("len=%d", size), func(b *testing.B) {
+			l := NewList().(*List)
+			for range size {
+				l.Push(ListRight, benchListValue)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				l.Index(int64(size / 2))
+			}
+		})
+	}
 }
 
 // BenchmarkListMemory reports the heap a list holds per 64-byte element,

@@ -164,11 +164,16 @@ func (nd *listNode) makeRoom(end ListEnd, size int) {
 
 // reserve returns s, or a larger copy of it, with its used part s[lo:hi]
 // placed so that need free places lie on its end side, and the used part's
-// new start. It grows s by doubling, up to limit unless need demands more,
-// and keeps at most half of the spare room on the far side.
+// new start. It moves the used part within s while that leaves s at least
+// half free (a node used as a queue, pushed at one end and popped at the
+// other, stays small), else grows s by doubling, up to limit unless need
+// demands more. It keeps at most half of the spare room on the far side.
 func reserve[T byte | uint32](s []T, lo, hi, need, limit int, end ListEnd) ([]T, int) {
 	used := hi - lo
-	size := max(min(2*len(s), limit), used+need, len(s))
+	size := len(s)
+	if 2*(used+need) > len(s) {
+		size = max(min(2*len(s), limit), used+need, len(s))
+	}
 	ns := s
 	if size > len(s) {
 		var zero T

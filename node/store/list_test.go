@@ -513,6 +513,23 @@ func TestListModel(t *testing.T) {
 	}
 }
 
+// TestListQueue pushes at one end and pops at the other, keeping a short
+// list: its one node must move its elements within its buffers rather than
+// grow them.
+func TestListQueue(t *testing.T) {
+	for _, end := range []ListEnd{ListLeft, ListRight} {
+		l := listOf("a", "b", "c", "d")
+		for i := range 100_000 {
+			l.Push(end, fmt.Appendf(nil, "element %d", i))
+			l.Pop(1 - end)
+		}
+		checkList(t, l)
+		if l.Len() != 4 || l.count != 1 || l.Bytes() > 512 {
+			t.Fatalf("push at %d: %d elements in %d nodes, %d bytes", end, l.Len(), l.count, l.Bytes())
+		}
+	}
+}
+
 // modelBounds is LRANGE's index arithmetic written out for the model.
 func modelBounds(size int, start, stop int64) (int, int) {
 	s := int64(size)
