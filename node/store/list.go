@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"iter"
+	"slices"
 	"unsafe"
 )
 
@@ -91,7 +92,7 @@ func (l *List) Len() int { return l.n }
 // Bytes implements Collection.
 func (l *List) Bytes() int64 { return 64 + listSlotBytes*int64(len(l.nodes)) + l.bytes }
 
-// Clone implements Collection. The copy's nodes hold no free space.
+// Clone implements Collection. The copy's nodes are compacted.
 func (l *List) Clone() Collection {
 	c := &List{n: l.n, lp: l.lp, quick: l.quick}
 	if l.count > 0 {
@@ -120,6 +121,15 @@ func (nd *listNode) at(k int) []byte {
 		end = nd.off[i+1]
 	}
 	return nd.buf[nd.off[i]:end:end]
+}
+
+// all yields nd's elements in order.
+func (nd *listNode) all(yield func([]byte) bool) {
+	for k := range nd.len() {
+		if !yield(nd.at(k)) {
+			return
+		}
+	}
 }
 
 // cost returns the heap nd takes.
@@ -374,9 +384,8 @@ func (l *List) locate(p int) (node, k int) {
 // iteration.
 func (l *List) All(yield func([]byte) bool) {
 	for i := range l.count {
-		nd := l.node(i)
-		for k := range nd.len() {
-			if !yield(nd.at(k)) {
+		for v := range l.node(i).all {
+			if !yield(v) {
 				return
 			}
 		}
@@ -553,9 +562,9 @@ func (l *List) Set(i int64, v []byte) error {
 	if len(v) == len(old) {
 		copy(old, v)
 	} else {
-		elems := make([][]byte, nd.len())
-		for j := range elems {
-			elems[j] = nd.at(j)
+		elems := make([][]byte, 0, nd.len())
+		for e := range nd.all {
+			elems = append(elems, e)
 		}
 		elems[k] = v
 		l.replaceNode(node, packNodes(nil, elems))
@@ -635,15 +644,10 @@ func (l *List) Insert(pivot, v []byte, after bool) int {
 				k++
 			}
 			elems := make([][]byte, 0, nd.len()+1)
-			for j := range nd.len() {
-				if j == k {
-					elems = append(elems, v)
-				}
-				elems = append(elems, nd.at(j))
+			for e := range nd.all {
+				elems = append(elems, e)
 			}
-			if k == nd.len() {
-				elems = append(elems, v)
-			}
+			elems = slices.Insert(elems, k, v)
 			l.replaceNode(i, packNodes(nil, elems))
 			l.n++
 			l.lp += listpackEntryBytes(v)
