@@ -155,9 +155,8 @@ func (s *Store) recordEntry(r *Record, now int64) (*entry, error) {
 			o = h
 		case KindList:
 			l := NewList().(*List)
-			l.growFor(r.Len)
 			for v := range r.Items() {
-				l.pushOwned(ListRight, bytes.Clone(v))
+				l.push(ListRight, v)
 			}
 			l.grew()
 			o = l

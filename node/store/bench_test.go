@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -394,4 +395,103 @@ func BenchmarkZSetRankRandom(b *testing.B) {
 	for b.Loop() {
 		z.Rank(members[rand.IntN(len(members))], false)
 	}
+}
+
+// benchListValue is the element the list benchmarks push: 64 bytes, as
+// redis-benchmark's default payload after its key prefix.
+var benchListValue = []byte(strings.Repeat("v", 64))
+
+// BenchmarkListPushLeft measures LPUSH of 64-byte values onto one list of
+// 1 to 3 million elements (refilled, untimed, when it passes 3 million).
+func BenchmarkListPushLeft(b *testing.B) {
+	const base, top = 1_000_000, 3_000_000
+	newBase := func() *List {
+		l := NewList().(*List)
+		for range base {
+			l.Push(ListLeft, benchListValue)
+		}
+		return l
+	}
+	l := newBase()
+	b.ReportAllocs()
+	for b.Loop() {
+		if l.Len() >= top {
+			b.StopTimer()
+			l = newBase()
+			b.StartTimer()
+		}
+		l.Push(ListLeft, benchListValue)
+	}
+	reportOps(b)
+}
+
+// BenchmarkListPopLeft measures LPOP from one list of up to 3 million
+// 64-byte elements (refilled, untimed, when empty): Pop, which copies, and
+// PopView, which LPOP's reply uses.
+func BenchmarkListPopLeft(b *testing.B) {
+	const top = 3_000_000
+	for _, tc := range []struct {
+		name string
+		pop  func(*List, ListEnd) ([]byte, bool)
+	}{{"Pop", (*List).Pop}, {"PopView", (*List).PopView}} {
+		b.Run(tc.name, func(b *testing.B) {
+			l := NewList().(*List)
+			b.ReportAllocs()
+			for b.Loop() {
+				if l.Len() == 0 {
+					b.StopTimer()
+					for range top {
+						l.Push(ListLeft, benchListValue)
+					}
+					b.StartTimer()
+				}
+				tc.pop(l, ListLeft)
+			}
+			reportOps(b)
+		})
+	}
+}
+
+// BenchmarkListIndex measures LINDEX of the middle of lists of 64-byte
+// elements, which walks the nodes from the nearer end.
+func BenchmarkListIndex(b *testing.B) {
+	for _, size := range []int{1000, 100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("len=%d", size), func(b *testing.B) {
+			l := NewList().(*List)
+			for range size {
+				l.Push(ListRight, benchListValue)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				l.Index(int64(size / 2))
+			}
+		})
+	}
+}
+
+// BenchmarkListMemory reports the heap a list holds per 64-byte element,
+// pushed one at a time at the head to a million elements, and how long a
+// full garbage collection then takes.
+func BenchmarkListMemory(b *testing.B) {
+	const n = 1_000_000
+	var perElem, accounted float64
+	var gc time.Duration
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		l := NewList().(*List)
+		for range n {
+			l.Push(ListLeft, benchListValue)
+		}
+		t := time.Now()
+		runtime.GC()
+		gc = time.Since(t)
+		runtime.ReadMemStats(&after)
+		perElem = float64(after.HeapAlloc-before.HeapAlloc) / n
+		accounted = float64(l.Bytes()) / n
+	}
+	b.ReportMetric(perElem, "B/elem")
+	b.ReportMetric(float64(gc.Microseconds()), "gc-µs")
+	b.ReportMetric(accounted, "accounted-B/elem")
 }

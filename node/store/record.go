@@ -207,8 +207,8 @@ func appendEntryRecord(dst []byte, e *entry) []byte {
 			dst = appendString(dst, he.val)
 		}
 	case *List:
-		for j := range c.n {
-			dst = appendString(dst, c.At(j))
+		for v := range c.All {
+			dst = appendString(dst, v)
 		}
 	case *Set:
 		for _, m := range c.members {

@@ -83,9 +83,7 @@ func stateOf(s *Store, key string) (st keyState, ok bool) {
 				st.Elems = append(st.Elems, he.field, string(he.val))
 			}
 		case *List:
-			for j := range c.Len() {
-				st.Elems = append(st.Elems, string(c.At(j)))
-			}
+			st.Elems = contents(c)
 		case *Set:
 			st.Elems = slices.Clone(c.members)
 		case *ZSet:

@@ -92,14 +92,14 @@ func popHandler(name string, end store.ListEnd) func(c *Client, args [][]byte) {
 			case o == nil:
 				c.nullArray()
 			case count < 0:
-				v, _ := o.(*store.List).Pop(end)
+				v, _ := o.(*store.List).PopView(end) // copied under the lock
 				c.bulk(v)
 			default:
 				l := o.(*store.List)
 				k := int(min(count, int64(l.Len())))
 				c.array(k)
 				for range k {
-					v, _ := l.Pop(end)
+					v, _ := l.PopView(end)
 					c.bulk(v)
 				}
 			}
@@ -141,8 +141,8 @@ func cmdLRange(c *Client, args [][]byte) {
 		l := o.(*store.List)
 		first, n := l.Bounds(start, stop)
 		c.array(n)
-		for i := range n {
-			c.bulk(l.At(first + i)) // copied under the lock
+		for v := range l.Slice(first, n) {
+			c.bulk(v) // copied under the lock
 		}
 		return nil
 	})
