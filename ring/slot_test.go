@@ -1,12 +1,43 @@
 package ring
 
-import "testing"
+import (
+	"math/rand/v2"
+	"testing"
+)
 
 func TestCRC16(t *testing.T) {
 	// The check value of CRC16/XMODEM, also in the Redis Cluster specification.
 	if got := CRC16([]byte("123456789")); got != 0x31C3 {
 		t.Fatalf("CRC16(123456789) = %#x, want 0x31c3", got)
 	}
+	// The sliced tables against the polynomial bit by bit, at every length
+	// around the 8-byte steps.
+	r := rand.New(rand.NewPCG(1, 2))
+	for n := range 100 {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(r.Uint32())
+		}
+		if got, want := CRC16(b), crc16Bitwise(b); got != want {
+			t.Fatalf("CRC16 of %d bytes %x = %#x, bit by bit %#x", n, b, got, want)
+		}
+	}
+}
+
+// crc16Bitwise is CRC16/XMODEM computed one bit at a time.
+func crc16Bitwise(b []byte) uint16 {
+	var crc uint16
+	for _, c := range b {
+		crc ^= uint16(c) << 8
+		for range 8 {
+			if crc&0x8000 != 0 {
+				crc = crc<<1 ^ 0x1021
+			} else {
+				crc <<= 1
+			}
+		}
+	}
+	return crc
 }
 
 func TestSlot(t *testing.T) {
