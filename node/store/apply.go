@@ -161,7 +161,8 @@ func (s *Store) recordEntry(r *Record, now int64) (*entry, error) {
 			l.grew()
 			o = l
 		case KindSet:
-			set := &Set{index: make(map[string]int, r.Len)}
+			set := &Set{}
+			set.index.grow(nil, r.Len)
 			for m := range r.Items() {
 				if !set.addString(string(m)) {
 					return nil, fmt.Errorf("%w: set member %d repeats an earlier one", ErrBadRecord, set.Len())

@@ -495,3 +495,69 @@ func BenchmarkListMemory(b *testing.B) {
 	b.ReportMetric(float64(gc.Microseconds()), "gc-µs")
 	b.ReportMetric(accounted, "accounted-B/elem")
 }
+
+// benchSet returns a set of n 20-byte members, element:000000000000 and on,
+// and the members.
+func benchSet(n int) (*Set, [][]byte) {
+	s := NewSet().(*Set)
+	members := make([][]byte, n)
+	for i := range members {
+		members[i] = fmt.Appendf(nil, "element:%012d", i)
+		s.Add(members[i])
+	}
+	return s, members
+}
+
+// BenchmarkSetRandomMembers measures, on sets of 20-byte members,
+// redis-benchmark's SADD with -r (Add of random members, all already
+// there), SISMEMBER hits and misses, and SREM then SADD of a random member.
+func BenchmarkSetRandomMembers(b *testing.B) {
+	for _, size := range []int{1000, 100_000} {
+		s, members := benchSet(size)
+		absent := []byte("element:x00000000000")
+		for _, bc := range []struct {
+			name string
+			op   func(m []byte)
+		}{
+			{"AddExisting", func(m []byte) { s.Add(m) }},
+			{"HasHit", func(m []byte) { s.Has(m) }},
+			{"HasMiss", func(m []byte) { absent[9] = m[19]; s.Has(absent) }},
+			{"RemoveAdd", func(m []byte) { s.Remove(m); s.Add(m) }},
+		} {
+			b.Run(fmt.Sprintf("%s/size=%d", bc.name, size), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					bc.op(members[rand.IntN(len(members))])
+				}
+				reportOps(b)
+			})
+		}
+	}
+}
+
+// BenchmarkSetMemory reports the heap a set holds per 20-byte member, added
+// one at a time to a million members, and what Bytes accounts for.
+func BenchmarkSetMemory(b *testing.B) {
+	const n = 1_000_000
+	members := make([][]byte, n)
+	for i := range members {
+		members[i] = fmt.Appendf(nil, "element:%012d", i)
+	}
+	var perMember, accounted float64
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		s := NewSet().(*Set)
+		for _, m := range members {
+			s.Add(m)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		perMember = float64(after.HeapAlloc-before.HeapAlloc) / n
+		accounted = float64(s.Bytes()) / n
+		runtime.KeepAlive(s)
+	}
+	b.ReportMetric(perMember, "B/member")
+	b.ReportMetric(accounted, "accounted-B/member")
+}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math/rand/v2"
 	"slices"
+	"unsafe"
 )
 
 // Set is a set value: distinct binary-safe members. Its methods run under
@@ -11,13 +12,14 @@ import (
 // Store.Multi). Members are Go strings, so a member returned by a method
 // stays valid after the lock is released; the set itself must not be.
 //
-// Members live in a slice, indexed by a map, so that a random member (SPOP,
-// SRANDMEMBER) is O(1) and removal swaps the last member into the hole.
+// Members live in a slice, indexed by a memberIndex, so that a random member
+// (SPOP, SRANDMEMBER) is O(1) and removal swaps the last member into the
+// hole.
 type Set struct {
 	members []string
-	index   map[string]int // member → position in members
+	index   memberIndex // member → position in members
 	enc     setEncoding
-	bytes   int64 // running estimate of the members' heap
+	bytes   int64 // running sum of memberBytes over members
 }
 
 // setEncoding is the representation Redis 7.2 would use. It only ever
@@ -38,17 +40,14 @@ const (
 	setMaxListpackValue = 64
 )
 
-// setMemberOverhead estimates a member's slice slot and map entry beyond the
-// allocation of its bytes.
-const setMemberOverhead = 64
-
 // NewSet returns an empty set.
-func NewSet() Collection { return &Set{index: make(map[string]int)} }
+func NewSet() Collection { return &Set{} }
 
 // NewSetHint returns an empty set about to receive n members, the first of
 // which is first, with the encoding Redis's SADD would create it with.
 func NewSetHint(first []byte, n int) *Set {
-	s := &Set{index: make(map[string]int, min(max(n, 0), setMaxListpack))}
+	s := &Set{}
+	s.index.grow(nil, min(n, setMaxListpack))
 	_, isInt := ParseInt(first)
 	switch {
 	case isInt && n <= setMaxIntset:
@@ -64,7 +63,8 @@ func NewSetHint(first []byte, n int) *Set {
 // NewSetOf returns a set of members, encoded as Redis encodes the result of
 // SINTERSTORE and friends: built up from an empty intset.
 func NewSetOf(members []string) *Set {
-	s := &Set{index: make(map[string]int, len(members))}
+	s := &Set{}
+	s.index.grow(nil, len(members))
 	for _, m := range members {
 		s.addString(m)
 	}
@@ -88,19 +88,18 @@ func (s *Set) Encoding() string {
 // Len implements Collection.
 func (s *Set) Len() int { return len(s.members) }
 
-// Bytes implements Collection.
-func (s *Set) Bytes() int64 { return 64 + s.bytes }
+// Bytes implements Collection: the set's header, its members and the
+// index's slots.
+func (s *Set) Bytes() int64 { return 64 + s.bytes + s.index.bytes() }
 
 // Clone implements Collection.
 func (s *Set) Clone() Collection {
-	c := &Set{members: slices.Clone(s.members), index: make(map[string]int, len(s.members)), enc: s.enc, bytes: s.bytes}
-	for i, m := range c.members {
-		c.index[m] = i
-	}
-	return c
+	return &Set{members: slices.Clone(s.members), index: s.index.clone(), enc: s.enc, bytes: s.bytes}
 }
 
-func memberBytes(m string) int64 { return int64(setMemberOverhead + allocSize(len(m))) }
+// memberBytes is the heap member m takes: its slot in the member slice and
+// the allocation of its bytes.
+func memberBytes(m string) int64 { return int64(unsafe.Sizeof(m)) + int64(allocSize(len(m))) }
 
 // Grow prepares s for up to n new members: like Redis's SADD, it converts a
 // compact set to a hashtable up front when n alone exceeds its limit.
@@ -112,13 +111,13 @@ func (s *Set) Grow(n int) {
 
 // Has reports whether m is a member.
 func (s *Set) Has(m []byte) bool {
-	_, ok := s.index[string(m)]
+	_, ok := s.index.findBytes(s.members, m)
 	return ok
 }
 
 // Add adds a copy of m and reports whether it is new.
 func (s *Set) Add(m []byte) bool {
-	if _, ok := s.index[string(m)]; ok {
+	if _, ok := s.index.findBytes(s.members, m); ok {
 		return false
 	}
 	s.insert(string(m))
@@ -128,7 +127,7 @@ func (s *Set) Add(m []byte) bool {
 // addString adds m, which the caller no longer changes, and reports
 // whether it is new.
 func (s *Set) addString(m string) bool {
-	if _, ok := s.index[m]; ok {
+	if _, ok := s.index.find(s.members, m); ok {
 		return false
 	}
 	s.insert(m)
@@ -155,14 +154,14 @@ func (s *Set) insert(m string) {
 			s.enc = setHashtable
 		}
 	}
-	s.index[m] = n
 	s.members = append(s.members, m)
+	s.index.add(s.members, n)
 	s.bytes += memberBytes(m)
 }
 
 // Remove removes m and reports whether it was a member.
 func (s *Set) Remove(m []byte) bool {
-	i, ok := s.index[string(m)]
+	i, ok := s.index.findBytes(s.members, m)
 	if ok {
 		s.removeAt(i)
 	}
@@ -173,14 +172,15 @@ func (s *Set) Remove(m []byte) bool {
 func (s *Set) removeAt(i int) string {
 	m := s.members[i]
 	last := len(s.members) - 1
+	s.index.remove(m, i)
 	if i != last {
 		moved := s.members[last]
 		s.members[i] = moved
-		s.index[moved] = i
+		s.index.move(moved, last, i)
 	}
 	s.members[last] = ""
 	s.members = s.members[:last]
-	delete(s.index, m)
+	s.index.shrink(s.members)
 	s.bytes -= memberBytes(m)
 	if len(s.members) == 0 {
 		s.members = nil // let a large backing array go
@@ -198,7 +198,7 @@ func (s *Set) PopAll() []string {
 		out = append(out, m)
 		return true
 	})
-	s.members, s.index, s.bytes = nil, make(map[string]int), 0
+	s.members, s.index, s.bytes = nil, memberIndex{}, 0
 	return out
 }
 
@@ -291,7 +291,7 @@ func SetInter(sets []*Set, limit int) []string {
 outer:
 	for _, m := range sorted[0].members {
 		for _, o := range sorted[1:] {
-			if _, ok := o.index[m]; !ok {
+			if _, ok := o.index.find(o.members, m); !ok {
 				continue outer
 			}
 		}
@@ -336,7 +336,7 @@ outer:
 			if o == nil {
 				continue
 			}
-			if _, ok := o.index[m]; ok {
+			if _, ok := o.index.find(o.members, m); ok {
 				continue outer
 			}
 		}

@@ -32,13 +32,13 @@ func members(s *Set) []string {
 // checkSet verifies s's index, slice and byte count agree.
 func checkSet(t *testing.T, s *Set) {
 	t.Helper()
-	if len(s.index) != len(s.members) {
-		t.Fatalf("index has %d members, slice %d", len(s.index), len(s.members))
+	if s.index.live != len(s.members) {
+		t.Fatalf("index has %d members, slice %d", s.index.live, len(s.members))
 	}
 	var bytes int64
 	for i, m := range s.members {
-		if s.index[m] != i {
-			t.Fatalf("member %q at %d, index says %d", m, i, s.index[m])
+		if p, ok := s.index.find(s.members, m); !ok || p != i {
+			t.Fatalf("member %q at %d, index says %d, %v", m, i, p, ok)
 		}
 		bytes += memberBytes(m)
 	}
