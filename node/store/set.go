@@ -172,7 +172,7 @@ func (s *Set) Remove(m []byte) bool {
 func (s *Set) removeAt(i int) string {
 	m := s.members[i]
 	last := len(s.members) - 1
-	s.index.remove(m, i)
+	s.index.remove(m, i) // before the move, which gives moved position i too
 	if i != last {
 		moved := s.members[last]
 		s.members[i] = moved
