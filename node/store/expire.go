@@ -20,6 +20,7 @@ func (s *Store) expireLoop() {
 		case <-t.C:
 			if s.sys != nil {
 				s.sys.resync()
+				s.access.Store(s.clock(s.nowMs()))
 			}
 			cursor = s.ExpireCycle(cursor, s.interval/expiryBudget)
 			// Keep evicting down to maxmemory when no write comes along

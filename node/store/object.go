@@ -51,11 +51,10 @@ func (s *Store) newObjectEntry(key string, o Collection, now int64) *entry {
 // kind is ErrWrongType. fn must not keep the object or its contents.
 func (s *Store) ViewObject(key []byte, k Kind, fn func(o Collection) error) error {
 	sh, i := s.locate(key)
-	now := s.nowMs()
 	sh.mu.RLock()
 	e := s.get(sh, i, key)
-	if e != nil && expired(e, now) {
-		e = nil
+	if e != nil && e.expireAt != 0 && expired(e, s.nowMs()) {
+		e = nil // a key without a deadline reads no clock
 	}
 	if e == nil {
 		sh.mu.RUnlock()
@@ -66,7 +65,7 @@ func (s *Store) ViewObject(key []byte, k Kind, fn func(o Collection) error) erro
 		sh.mu.RUnlock()
 		return ErrWrongType
 	}
-	e.touch(s.clock(now))
+	e.touch(s.accessClock())
 	err := fn(e.object().obj)
 	sh.mu.RUnlock()
 	sh.hits.Add(1)
@@ -80,10 +79,14 @@ func (s *Store) ViewObject(key []byte, k Kind, fn func(o Collection) error) erro
 // and an object left empty is deleted with its key.
 func (s *Store) UpdateObject(key []byte, k Kind, mk func() Collection, fn func(o Collection) error) error {
 	sh, i := s.locate(key)
-	now := s.nowMs()
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	e := s.lookupLocked(sh, i, key, now)
+	e := s.get(sh, i, key)
+	if e == nil && mk == nil {
+		return fn(nil) // a miss that creates nothing reads no clock
+	}
+	now := s.nowMs()
+	e = s.liveLocked(sh, i, e, now)
 	if e == nil {
 		if mk == nil {
 			return fn(nil)

@@ -85,9 +85,10 @@ func (c Config) Validate() error {
 
 // Store is a sharded in-memory key space. Create it with New.
 type Store struct {
-	nowMs  func() int64 // the current Unix time in milliseconds
-	sys    *sysClock    // the system clock behind nowMs, nil for Config.Now
-	epoch  int64        // Unix ms that access times count from
+	nowMs  func() int64  // the current Unix time in milliseconds
+	sys    *sysClock     // the system clock behind nowMs, nil for Config.Now
+	access atomic.Uint32 // with sys, the access clock reads stamp: see accessClock
+	epoch  int64         // Unix ms that access times count from
 	seed   maphash.Seed
 	logger *slog.Logger
 
@@ -162,6 +163,7 @@ func New(cfg Config) (*Store, error) {
 		s.nowMs = s.sys.nowMs
 	}
 	s.epoch = s.nowMs()
+	s.access.Store(s.clock(s.epoch))
 	if s.hlc == nil {
 		s.hlc = NewClock(s.nowMs)
 		s.ownClock = true
@@ -222,6 +224,17 @@ func (c *sysClock) resync() {
 // clock returns the access clock for t: ms since the store's epoch, wrapping.
 func (s *Store) clock(ms int64) uint32 { return uint32(ms - s.epoch) }
 
+// accessClock returns the access clock a read stamps its key with. On the
+// system clock it is the expiry sweep's, refreshed every tick (100 ms by
+// default), so that a read of a key without a deadline reads no clock at
+// all: Redis's LRU clock too is its cron's, at 1 s.
+func (s *Store) accessClock() uint32 {
+	if s.sys != nil {
+		return s.access.Load()
+	}
+	return s.clock(s.nowMs())
+}
+
 // locate returns the shard and the index of key's group in it.
 func (s *Store) locate(key []byte) (*shard, int) {
 	return s.group(ring.Slot(key) & (groupCount - 1))
@@ -249,7 +262,12 @@ func (s *Store) get(sh *shard, i int, key []byte) *entry {
 // lookupLocked returns the live entry for key, deleting it if it expired.
 // The shard's write lock must be held.
 func (s *Store) lookupLocked(sh *shard, i int, key []byte, now int64) *entry {
-	e := s.get(sh, i, key)
+	return s.liveLocked(sh, i, s.get(sh, i, key), now)
+}
+
+// liveLocked returns e, an entry of group i or nil, unless it expired by
+// now: it is then deleted, and liveLocked returns nil.
+func (s *Store) liveLocked(sh *shard, i int, e *entry, now int64) *entry {
 	if e != nil && expired(e, now) {
 		s.dropLocked(sh, i, e)
 		s.expired.Add(1)

@@ -502,3 +502,36 @@ func TestSysClock(t *testing.T) {
 		c.resync()
 	}
 }
+
+// TestSystemClockReads: on the system clock a read of a key with a
+// deadline still checks it against the precise clock (only the access
+// time of a key without one comes from the sweep's coarser clock).
+func TestSystemClockReads(t *testing.T) {
+	s, err := New(DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.Set([]byte("plain"), []byte("v"), SetOptions{})
+	s.Set([]byte("brief"), []byte("v"), SetOptions{ExpireAt: s.Now() + 30})
+	for _, key := range []string{"plain", "brief"} {
+		if v, ok, err := s.Get([]byte(key)); err != nil || !ok || string(v) != "v" {
+			t.Fatalf("GET %s = %q, %v, %v", key, v, ok, err)
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // no sweep runs: the store is not started
+	if _, ok, _ := s.Get([]byte("brief")); ok {
+		t.Fatal("a key read 20 ms past its deadline is still there")
+	}
+	if err := s.ViewObject([]byte("brief"), KindHash, func(o Collection) error {
+		if o != nil {
+			t.Fatal("ViewObject found an expired key")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := s.Get([]byte("plain")); !ok {
+		t.Fatal("a key without a deadline is gone")
+	}
+}

@@ -29,7 +29,6 @@ func (s *Store) Get(key []byte) (val []byte, ok bool, err error) {
 // read path of GET: a hit allocates nothing in the store.
 func (s *Store) AppendGet(dst, key []byte, fn AppendFunc) (out []byte, ok bool, err error) {
 	sh, i := s.locate(key)
-	now := s.nowMs()
 	sh.mu.RLock()
 	e := s.get(sh, i, key)
 	if e == nil {
@@ -37,17 +36,19 @@ func (s *Store) AppendGet(dst, key []byte, fn AppendFunc) (out []byte, ok bool, 
 		sh.misses.Add(1)
 		return dst, false, nil
 	}
-	if expired(e, now) {
-		sh.mu.RUnlock()
-		s.expireKey(key, now)
-		sh.misses.Add(1)
-		return dst, false, nil
+	if e.expireAt != 0 { // else no clock to read
+		if now := s.nowMs(); expired(e, now) {
+			sh.mu.RUnlock()
+			s.expireKey(key, now)
+			sh.misses.Add(1)
+			return dst, false, nil
+		}
 	}
 	if e.kind != KindString {
 		sh.mu.RUnlock()
 		return dst, false, ErrWrongType
 	}
-	e.touch(s.clock(now))
+	e.touch(s.accessClock())
 	dst = fn(dst, e.value())
 	sh.mu.RUnlock()
 	sh.hits.Add(1)
