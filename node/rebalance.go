@@ -173,13 +173,15 @@ func (h *handoff) pass(c *cluster) bool {
 			left++
 			continue
 		}
+		// The check and the drop under one hold of mu: a hand-off that
+		// brings the slot back marks it received before applying its
+		// records (ApplyHandOff), so they are never dropped.
 		h.mu.Lock()
 		h.synced[slot] = ownerKeys(v, p.owners)
-		keep := time.Since(h.received[slot]) < receivedKeep
-		h.mu.Unlock()
-		if !v.IsOwner(slot) && v.Next == nil && !keep {
+		if !v.IsOwner(slot) && v.Next == nil && time.Since(h.received[slot]) >= receivedKeep {
 			st.DropSlot(slot)
 		}
+		h.mu.Unlock()
 	}
 	// The new primaries of the slots this node was primary for and holds
 	// no key of have them all already.
@@ -305,6 +307,15 @@ func (n *Node) ApplyHandOff(recs []byte) (int, error) {
 		if !r.Flush {
 			slot = ring.Slot(r.Key)
 		}
+		if v != nil && !r.Flush && !v.IsOwner(slot) && !slices.Contains(notOwned, slot) {
+			// Sent by a node whose view is ahead of ours (or that hands
+			// its slots to their future owners): a pass under our older
+			// view must not drop it, nor drop it while it arrives.
+			notOwned = append(notOwned, slot)
+			c.handoff.mu.Lock()
+			c.handoff.received[slot] = time.Now()
+			c.handoff.mu.Unlock()
+		}
 		had := n.Store.CountKeysInSlot(slot) > 0
 		_, ok, err := n.Store.Apply(recs[off : off+size])
 		if err != nil {
@@ -317,34 +328,20 @@ func (n *Node) ApplyHandOff(recs []byte) (int, error) {
 		if v == nil {
 			continue
 		}
-		switch {
-		case !v.IsOwner(slot):
-			// Sent by a node whose view is ahead of ours (or that hands
-			// its slots to their future owners): a pass under our older
-			// view must not drop it.
-			if !r.Flush && !slices.Contains(notOwned, slot) {
-				notOwned = append(notOwned, slot)
-			}
-		case ok && had && !slices.Contains(merged, slot):
+		if v.IsOwner(slot) && ok && had && !slices.Contains(merged, slot) {
 			merged = append(merged, slot)
 		}
 	}
-	if v == nil || len(merged)+len(notOwned) == 0 {
+	if len(merged) == 0 {
 		return applied, nil
 	}
 	h := &c.handoff
-	now := time.Now()
 	h.mu.Lock()
 	for _, slot := range merged {
 		h.synced[slot] = []string{} // every owner must get the merged slot
 	}
-	for _, slot := range notOwned {
-		h.received[slot] = now
-	}
 	h.mu.Unlock()
-	if len(merged) > 0 {
-		h.kick()
-	}
+	h.kick()
 	return applied, nil
 }
 
