@@ -687,8 +687,8 @@ func TestListConcurrentMove(t *testing.T) {
 	checkInvariants(t, s)
 }
 
-// BenchmarkList measures pushes and pops at both ends, which the ring
-// buffer makes O(1) whatever the length.
+// BenchmarkList measures pushes and pops at both ends, which the packed
+// nodes keep O(1) whatever the length.
 func BenchmarkList(b *testing.B) {
 	v := []byte("element")
 	for _, size := range []int{0, 1000, 100_000} {

@@ -80,11 +80,7 @@ func (x *memberIndex) add(members []string, p int) {
 
 // put stores position p under hash h in a free slot.
 func (x *memberIndex) put(h uint64, p int) {
-	mask := uint64(len(x.tags) - 1)
-	i := h & mask
-	for x.tags[i] >= tagFull {
-		i = (i + 1) & mask
-	}
+	i := freeSlot(x.tags, h)
 	if x.tags[i] == tagDeleted {
 		x.dead--
 	}

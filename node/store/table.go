@@ -52,6 +52,18 @@ func (t *table) get(key string, h uint64) *entry {
 	}
 }
 
+// freeSlot returns the first slot at or after hash h's home slot in tags,
+// a power-of-two array of tags with a free slot, that is empty or a
+// tombstone: where linear probing puts a new key of hash h.
+func freeSlot(tags []uint8, h uint64) uint64 {
+	mask := uint64(len(tags) - 1)
+	i := h & mask
+	for tags[i] >= tagFull {
+		i = (i + 1) & mask
+	}
+	return i
+}
+
 // find returns the slot of e, which must be in the table under hash h.
 func (t *table) find(e *entry, h uint64) uint64 {
 	mask := uint64(len(t.slots) - 1)
@@ -67,11 +79,7 @@ func (t *table) insert(seed maphash.Seed, e *entry, h uint64) {
 	if 4*(t.live+t.dead+1) > 3*len(t.slots) || t.sparse() {
 		t.rehash(seed)
 	}
-	mask := uint64(len(t.slots) - 1)
-	i := h & mask
-	for t.tags[i] >= tagFull {
-		i = (i + 1) & mask
-	}
+	i := freeSlot(t.tags, h)
 	if t.tags[i] == tagDeleted {
 		t.dead--
 	}
@@ -115,16 +123,12 @@ func (t *table) rehash(seed maphash.Seed) {
 	old, oldTags := t.slots, t.tags
 	t.slots, t.tags = make([]*entry, n), make([]uint8, n)
 	t.live, t.dead = 0, 0
-	mask := uint64(n - 1)
 	for j, e := range old {
 		if oldTags[j] < tagFull {
 			continue
 		}
 		h := maphash.String(seed, e.key())
-		i := h & mask
-		for t.tags[i] != tagEmpty {
-			i = (i + 1) & mask
-		}
+		i := freeSlot(t.tags, h) // a new table has no tombstones
 		t.slots[i], t.tags[i] = e, tagOf(h)
 		t.live++
 	}
